@@ -1,0 +1,29 @@
+# Two commands on a fresh machine: `make run` (the demo) and `make test` (everything a change must pass).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint bench bench-growth messages
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	DEBUG=true $(PY) manage.py migrate --noinput
+	DEBUG=true $(PY) manage.py seed_demo
+	DEBUG=true bin/run-demo
+
+lint: install
+	$(VENV)/bin/ruff check .
+	SECRET_KEY=$${SECRET_KEY:-make-test-only-insecure-key} $(PY) manage.py makemigrations --check --dry-run
+
+test: lint
+	SECRET_KEY=$${SECRET_KEY:-make-test-only-insecure-key} $(PY) -m pytest -n $${TEST_WORKERS:-2} $(PYTEST_ARGS)
+
+messages: install
+	cd caseload && ../$(PY) ../manage.py makemessages -l fr --no-obsolete && ../$(PY) ../manage.py compilemessages -l fr

@@ -1,0 +1,27 @@
+"""Every permission a role can hold, and the roles each new agency starts with.
+
+One place: an app that adds a capability adds its permission codes here.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+PERMISSIONS: dict[str, str] = {
+    "agency.manage": _("Manage agency settings, programs and funders"),
+    "staff.manage": _("Manage staff, roles and program assignments"),
+    "audit.view": _("View the audit log"),
+    "audit.export": _("Export the audit log"),
+    "messages.view": _("View the outbox"),
+    "messages.manage": _("Retry or cancel outbound messages"),
+    "clients.view": _("View clients"),
+    "clients.change": _("Register and change clients"),
+}
+
+VIEW_PERMISSIONS = {"audit.view", "messages.view", "clients.view"}
+
+SEEDED_ROLES: dict[str, set[str]] = {
+    "Administrator": set(PERMISSIONS),
+    "Manager": {"audit.view", "audit.export", "messages.view", "messages.manage", "clients.view", "clients.change"},
+    "Caseworker": {"messages.view", "clients.view", "clients.change"},
+    "Front desk": {"clients.view", "clients.change"},
+    "Read-only auditor": set(VIEW_PERMISSIONS) | {"audit.export"},
+}

@@ -1,0 +1,11 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("caseload.web.urls")),
+    path("accounts/", include("caseload.accounts.urls")),
+    path("admin/agency/", include("caseload.tenancy.urls")),
+    path("admin/audit/", include("caseload.audit.urls")),
+    path("admin/outbox/", include("caseload.messaging.urls")),
+    path("api/", include("caseload.api.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
