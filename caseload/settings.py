@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "knox",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "drf_standardized_errors",
     "axes",
     "django_otp",
@@ -90,6 +91,7 @@ INSTALLED_APPS = [
     "caseload.accounts",
     "caseload.audit",
     "caseload.messaging",
+    "caseload.clients",
     "caseload.web",
     "caseload.api",
 ]

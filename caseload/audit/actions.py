@@ -85,7 +85,7 @@ def record(
         object_id=object_id,
         object_repr=object_repr[:200],
         client_id=client_id,
-        changes={k: v for k, v in (changes or {}).items()},
+        changes=dict(changes or {}),
         ip_address=client_ip.get(),
     )
 

@@ -1,0 +1,179 @@
+"""The demo installation: two agencies with staff, programs, funders and clients."""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from caseload.accounts.models import User
+from caseload.audit.actions import Action, record
+from caseload.clients.actions import next_client_number, register_client
+from caseload.clients.models import Client
+from caseload.tenancy import actions
+from caseload.tenancy.models import Agency, Funder, Membership, Program, Role
+from caseload.tenancy.scoping import agency_scope
+
+DEMO_PASSWORD = "caseload-demo-2026"
+
+
+@dataclass(frozen=True)
+class DemoAgency:
+    name: str
+    slug: str
+    domain: str
+    programs: tuple[str, ...]
+    funders: tuple[str, ...]
+
+
+AGENCIES = (
+    DemoAgency(
+        "Northside Employment Services",
+        "northside",
+        "northside.example.org",
+        ("Employment Ontario", "Youth Job Connection", "Skilled Trades Pathway"),
+        ("Ontario Ministry of Labour", "United Way Greater Toronto"),
+    ),
+    DemoAgency(
+        "Riverside Newcomer Centre",
+        "riverside",
+        "riverside.example.org",
+        ("Settlement Services", "Language Instruction (LINC)", "Newcomer Employment Bridge"),
+        ("IRCC", "City of Ottawa Community Funding"),
+    ),
+)
+
+STAFF = (
+    ("admin", "Administrator", "Agency administrator"),
+    ("manager", "Manager", "Program manager"),
+    ("caseworker1", "Caseworker", "Employment counsellor"),
+    ("caseworker2", "Caseworker", "Settlement worker"),
+)
+
+STAFF_NAMES = {
+    "northside": ("Amélie Gauthier", "Darnell O'Neil", "Priya Raghunathan", "Marc-André Lévesque"),
+    "riverside": ("Hodan Warsame", "Nguyễn Thị Lan", "José Martínez-Ortiz", "Chloé Dubois-Kowalski"),
+}
+
+# Real-world name shapes the search and reports must handle: accents, apostrophes, hyphens, other scripts.
+CURATED_CLIENTS = (
+    ("François", "Côté"),
+    ("Siobhán", "O'Connor"),
+    ("Jean-Luc", "Tremblay-Roy"),
+    ("محمد", "الحسن"),
+    ("Muhammad", "Abdi"),
+    ("李", "小龙"),
+    ("Nguyễn", "Văn An"),
+    ("Zoë", "D'Souza"),
+    ("Ana-María", "Núñez"),
+    ("Олена", "Шевченко"),
+    ("Björn", "Ødegaard"),
+    ("Fatuma", "Hassan-Ali"),
+)
+
+FAKER_LOCALES = ("fr_CA", "en_CA", "es_ES", "ar_AA", "zh_CN", "vi_VN")
+
+
+@functools.cache
+def _faker():
+    from faker import Faker
+
+    fake = Faker(list(FAKER_LOCALES))
+    fake.seed_instance(2026)
+    return fake
+
+
+def client_rows(count: int, start: int = 0) -> Iterator[dict]:
+    fake = _faker()
+    rng = random.Random(start)
+    today = timezone.localdate()
+    for i in range(start, start + count):
+        if i < len(CURATED_CLIENTS):
+            given, family = CURATED_CLIENTS[i]
+        else:
+            locale = FAKER_LOCALES[i % len(FAKER_LOCALES)]
+            given, family = fake[locale].first_name(), fake[locale].last_name()
+        yield {
+            "given_name": given,
+            "family_name": family,
+            "date_of_birth": today - timedelta(days=rng.randint(18 * 365, 70 * 365)),
+            "gender": rng.choice(["Woman", "Man", "Non-binary", ""]),
+            "email": f"client{i}@example.net" if rng.random() < 0.7 else "",
+            "phone": f"+1416555{i % 10000:04d}" if rng.random() < 0.8 else "",
+            "preferred_language": rng.choice(["en", "fr", "ar", "es", "zh", "vi", "so"]),
+        }
+
+
+def _user(email: str, full_name: str) -> User:
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=full_name)
+    return user
+
+
+@transaction.atomic
+def seed_agency(spec: DemoAgency, clients: int) -> Agency:
+    agency = Agency.objects.filter(slug=spec.slug).first() or actions.create_agency(actor=None, name=spec.name, slug=spec.slug)
+    with agency_scope(agency):
+        funders = [Funder.objects.get_or_create(agency=agency, name=name)[0] for name in spec.funders]
+        programs = []
+        for name in spec.programs:
+            program, created = Program.objects.get_or_create(agency=agency, name=name)
+            if created:
+                program.funders.set(funders)
+            programs.append(program)
+        manager = None
+        for (handle, role_name, title), full_name in zip(STAFF, STAFF_NAMES[spec.slug], strict=True):
+            user = _user(f"{handle}@{spec.domain}", full_name)
+            membership = Membership.objects.filter(agency=agency, user=user).first()
+            if membership is None:
+                membership = Membership.objects.create(
+                    agency=agency, user=user, role=Role.objects.get(name=role_name), title=title,
+                    manager=manager if role_name == "Caseworker" else None,
+                )
+                membership.programs.set(programs[:2] if role_name == "Caseworker" else programs)
+            if role_name == "Manager":
+                manager = membership
+        seed_clients(agency, clients)
+    return agency
+
+
+def seed_clients(agency: Agency, target: int) -> int:
+    """Top the agency up to ``target`` clients; the first 50 one by one, the rest in bulk for load tests."""
+    existing = Client.objects.for_agency(agency).count()
+    if existing >= target:
+        return 0
+    one_by_one = max(0, min(target, 50) - existing)
+    for row in client_rows(one_by_one, start=existing):
+        register_client(agency=agency, actor=None, data=row)
+    start = existing + one_by_one
+    remaining = target - start
+    number = next_client_number(agency)
+    batch: list[Client] = []
+    for row in client_rows(remaining, start=start):
+        batch.append(Client(agency=agency, client_number=number, **row))
+        number += 1
+        if len(batch) == 5000:
+            Client.objects.bulk_create(batch)
+            batch = []
+    Client.objects.bulk_create(batch)
+    if remaining:
+        record(agency=agency, actor=None, action=Action.CREATE, object_type="clients.client", object_repr=f"{remaining} generated clients", changes={"count": [None, remaining]})
+    return target - existing
+
+
+def seed(clients: int = 50) -> list[Agency]:
+    return [seed_agency(spec, clients) for spec in AGENCIES]
+
+
+def logins() -> list[tuple[str, str, str]]:
+    rows = []
+    for spec in AGENCIES:
+        for (handle, role_name, _title) in STAFF:
+            rows.append((spec.name, role_name, f"{handle}@{spec.domain}"))
+    return rows
