@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "caseload.accounts",
     "caseload.audit",
     "caseload.messaging",
+    "caseload.scheduling",
     "caseload.clients",
     "caseload.web",
     "caseload.api",
@@ -186,6 +187,12 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "caseload.accounts.views.locked_out"
 AXES_VERBOSE = False
+# Axes stores the form fields of a failed attempt; a two-factor code is masked like the password.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_code"]
+# axes.W006 asks to lock by IP address too: deliberately not. The staff of an office share one
+# public IP, so one person's typos (or an attacker) would lock out the whole office; the lock is
+# per account, and django-otp throttles wrong two-factor codes per device.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 OTP_TOTP_ISSUER = "Caseload"
 
@@ -199,7 +206,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["caseload.api.permissions.IsAgencyMember"],
     "DEFAULT_PAGINATION_CLASS": "caseload.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "caseload.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"token": "20/minute"},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -211,10 +218,24 @@ REST_KNOX = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Caseload API",
-    "DESCRIPTION": "Case management for human-services agencies. Every endpoint is scoped to the "
-    "agency of the authenticated member (header X-Agency to choose one when you belong to several).",
+    "DESCRIPTION": "Case management for human-services agencies.\n\n"
+    "**Log in**: `POST /api/v1/auth/token/` with your email, password and (when two-factor is on) "
+    "`otp_code`, then send `Authorization: Token <token>`; in the browser, your session works too.\n\n"
+    "**Agency**: every endpoint acts in one of your agencies (header `X-Agency`: its id or short name; "
+    "default your first). Another agency's objects answer 404.\n\n"
+    "**Retries**: send `Idempotency-Key` on a write; the same key within 24 hours replays the first "
+    "answer instead of writing twice.\n\n"
+    "**Errors** are JSON: `{\"type\": ..., \"errors\": [{\"code\", \"detail\", \"attr\"}]}`, "
+    "where `attr` names the field, query parameter or header at fault.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # The schema and the docs are public (an open-source API; no agency data in them).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # Swagger UI served from the app (drf-spectacular-sidecar), never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
@@ -231,7 +252,22 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
-DRF_STANDARDIZED_ERRORS = {"ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "409", "422", "429"]}
+# 409 (delete of an object in use) and 422 (Idempotency-Key reused) are documented per operation
+# by caseload.api.schema.AutoSchema.
+DRF_STANDARDIZED_ERRORS = {
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "415", "429"],
+    # Adds 503 + Retry-After when the database is unavailable.
+    "EXCEPTION_HANDLER_CLASS": "caseload.api.errors.ExceptionHandler",
+}
+
+# --- Cache (log-in and API throttles) -----------------------------------------------------
+
+CACHE_URL = env("CACHE_URL")  # e.g. redis://127.0.0.1:6379/1 when there is more than one web process
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 # --- Background work -----------------------------------------------------------------------
 
@@ -244,6 +280,9 @@ _task_backends = {
 }
 TASKS = {"default": _task_backends[TASK_BACKEND]}
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}}
+# `manage.py rqworker` must run jobs through django-tasks-rq's Job class.
+RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
+TASK_RESULTS_KEEP_DAYS = env_int("TASK_RESULTS_KEEP_DAYS", 7)
 if TASK_BACKEND == "rq":
     INSTALLED_APPS.append("django_rq")
 
@@ -255,6 +294,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# A send must finish well inside OUTBOX_SEND_LEASE_SECONDS, or it is marked uncertain.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Caseload <no-reply@caseload.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL = {key[len("ANYMAIL_"):]: value for key, value in os.environ.items() if key.startswith("ANYMAIL_")}
@@ -265,6 +306,10 @@ TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER")
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_SEND_LEASE_SECONDS = env_int("OUTBOX_SEND_LEASE_SECONDS", 300)
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
+OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 60 * 60)
+OUTBOX_REDISPATCH_SECONDS = env_int("OUTBOX_REDISPATCH_SECONDS", 300)
+PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", "CA")
 
 # --- Files ---------------------------------------------------------------------------------
 

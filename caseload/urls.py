@@ -9,3 +9,5 @@ urlpatterns = [
     path("api/", include("caseload.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+handler500 = "caseload.web.middleware.server_error"

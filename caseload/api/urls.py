@@ -1,5 +1,47 @@
-from django.urls import path
+"""/api/: the v1 endpoints, the OpenAPI schema and its docs page.
+
+The schema (/api/schema/) and the docs (/api/docs/, Swagger UI served from the app by
+drf-spectacular-sidecar) are public: they describe an open-source API and hold no agency data.
+Every endpoint under /api/v1/ except POST auth/token/ needs a token or a session.
+"""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from caseload.accounts.middleware import two_factor_exempt
+from caseload.api import views
+from caseload.audit.api import AuditEventViewSet
+from caseload.messaging.api import OutboundMessageViewSet
+from caseload.tenancy.api import AgencyViewSet, FunderViewSet, ProgramViewSet, RoleViewSet, StaffViewSet
 
 app_name = "api"
 
-urlpatterns: list = []
+
+class Router(DefaultRouter):
+    include_format_suffixes = False
+
+
+router = Router(use_regex_path=False)
+router.register("agencies", AgencyViewSet, basename="agency")
+router.register("programs", ProgramViewSet, basename="program")
+router.register("funders", FunderViewSet, basename="funder")
+router.register("roles", RoleViewSet, basename="role")
+router.register("staff", StaffViewSet, basename="staff")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("messages", OutboundMessageViewSet, basename="message")
+
+v1 = [
+    # The token endpoint asks for the two-factor code itself.
+    path("auth/token/", two_factor_exempt(views.TokenView.as_view()), name="auth-token"),
+    path("me/", views.MeView.as_view(), name="me"),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("v1/", include(v1)),
+    # No agency data in these: reachable before an agency's two-factor requirement is met.
+    path("schema/", two_factor_exempt(SpectacularAPIView.as_view()), name="schema"),
+    path("docs/", two_factor_exempt(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"),
+    re_path(r"^(?P<path>.*)$", two_factor_exempt(views.not_found)),
+]

@@ -35,9 +35,12 @@ def _plain(value: Any) -> Any:
 
 
 def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
-    """The instance's field values as plain JSON, for diffing before and after a change."""
+    """The instance's field values as plain JSON, for diffing before and after a change.
+
+    Without ``fields``: every concrete field and many-to-many link (as sorted primary keys).
+    """
     opts = instance._meta
-    names = list(fields) if fields is not None else [f.name for f in opts.concrete_fields]
+    names = list(fields) if fields is not None else [f.name for f in [*opts.concrete_fields, *opts.many_to_many]]
     data: dict[str, Any] = {}
     for name in names:
         field = opts.get_field(name)

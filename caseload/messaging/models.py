@@ -18,6 +18,11 @@ class OutboundMessage(models.Model):
     ``next_attempt_at``, and past the last attempt to failed. A row found still ``sending`` after
     its lease (the worker died mid-send) becomes ``uncertain``, never queued again: whether the
     provider took it cannot be known, and a double send is worse than asking a person to check.
+
+    ``enqueued_at`` is when a send task was last handed to the task backend; the periodic
+    dispatcher hands it again only once that is old (a lost enqueue), so a stopped worker does not
+    pile up duplicate tasks. A ``sensitive`` message (a sign-in link or code) never shows its body
+    on the outbox page, and its body is erased once it is sent or cancelled.
     """
 
     class Channel(models.TextChoices):
@@ -42,14 +47,16 @@ class OutboundMessage(models.Model):
     kind = models.CharField(_("kind"), max_length=60, blank=True, help_text="What caused it, e.g. password_reset.")
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
-    provider_message_id = models.CharField(max_length=200, blank=True)
+    provider_message_id = models.CharField(_("provider message id"), max_length=200, blank=True)
+    sensitive = models.BooleanField(default=False, help_text="Carries a sign-in link or code: the body is never shown.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     recipient_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = agency_manager()
 
@@ -59,8 +66,21 @@ class OutboundMessage(models.Model):
         verbose_name_plural = _("outbound messages")
         indexes = [
             models.Index(fields=["agency", "-created_at"], name="outbox_agency_time"),
+            models.Index(fields=["agency", "status", "-created_at"], name="outbox_agency_status_time"),
             models.Index(fields=["status", "next_attempt_at"], name="outbox_due"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} to {self.to}"
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status in RETRYABLE
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status in CANCELLABLE
+
+
+RETRYABLE = {OutboundMessage.Status.FAILED, OutboundMessage.Status.UNCERTAIN}
+CANCELLABLE = {OutboundMessage.Status.QUEUED, OutboundMessage.Status.FAILED, OutboundMessage.Status.UNCERTAIN}

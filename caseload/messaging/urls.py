@@ -1,5 +1,12 @@
 from django.urls import path
 
+from caseload.messaging import views
+
 app_name = "messaging"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.outbox, name="outbox"),
+    path("<int:pk>/", views.message_detail, name="message"),
+    path("<int:pk>/retry/", views.retry, name="retry"),
+    path("<int:pk>/cancel/", views.cancel, name="cancel"),
+]

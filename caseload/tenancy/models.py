@@ -126,13 +126,22 @@ class Membership(AgencyOwned):
         constraints = [models.UniqueConstraint(fields=["agency", "user"], name="membership_unique_user_per_agency")]
 
     def __str__(self) -> str:
-        return f"{self.user} @ {self.agency_id}"
+        return str(self.user)
 
     def has_perm(self, code: str) -> bool:
         return self.is_active and self.role.has(code)
 
     def clean(self) -> None:
+        if self.role_id and self.role.agency_id != self.agency_id:
+            raise ValidationError({"role": _("The role must belong to the same agency.")})
         if self.manager_id and self.manager_id == self.pk:
             raise ValidationError({"manager": _("A staff member cannot be their own manager.")})
         if self.manager_id and self.manager.agency_id != self.agency_id:
             raise ValidationError({"manager": _("The manager must belong to the same agency.")})
+        if self.manager_id and self.pk:
+            seen, above = {self.pk}, self.manager
+            while above is not None:
+                if above.pk in seen:
+                    raise ValidationError({"manager": _("This manager reports, directly or not, to this staff member.")})
+                seen.add(above.pk)
+                above = above.manager

@@ -16,6 +16,18 @@ PERMISSIONS: dict[str, str] = {
     "clients.change": _("Register and change clients"),
 }
 
+# Headings for the permission checkboxes, by the part of the code before the dot.
+PERMISSION_GROUPS: dict[str, str] = {
+    "agency": _("Agency"),
+    "staff": _("Staff"),
+    "audit": _("Audit log"),
+    "messages": _("Messages"),
+    "clients": _("Clients"),
+}
+
+# Whoever holds this can fix everything else, so an agency always keeps an active holder.
+ADMIN_PERMISSION = "staff.manage"
+
 VIEW_PERMISSIONS = {"audit.view", "messages.view", "clients.view"}
 
 SEEDED_ROLES: dict[str, set[str]] = {

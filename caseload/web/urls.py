@@ -1,5 +1,15 @@
 from django.urls import path
 
+from caseload.web import views
+
 app_name = "web"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("agency/switch/", views.switch_agency, name="switch_agency"),
+    path("clients/", views.coming_soon, {"section": "clients"}, name="clients"),
+    path("sessions/", views.coming_soon, {"section": "sessions"}, name="sessions"),
+    path("tasks/", views.coming_soon, {"section": "tasks"}, name="tasks"),
+    path("outreach/", views.coming_soon, {"section": "outreach"}, name="outreach"),
+    path("reports/", views.coming_soon, {"section": "reports"}, name="reports"),
+]
