@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext_lazy as _
 
 from caseload.audit.actions import record_create
+from caseload.clients.matching import normalise_phone, search_fields
 from caseload.clients.models import Client
 from caseload.tenancy.models import Agency
 
@@ -18,9 +21,30 @@ def next_client_number(agency: Agency) -> int:
     return current + 1
 
 
+def refresh_search_fields(client: Client) -> None:
+    """Set the folded search columns from the client's names and email; the caller saves.
+
+    Every write that changes a name or the email (register, update, merge, import, bulk seeding) calls this.
+    """
+    for name, value in search_fields(client.given_name, client.family_name, client.preferred_name, client.email).items():
+        setattr(client, name, value)
+
+
+def clean_phone(raw: str) -> str:
+    """E.164 form of a phone typed in any format; blank stays blank; raises ValidationError naming the field."""
+    if not raw or not raw.strip():
+        return ""
+    normalised = normalise_phone(raw)
+    if normalised is None:
+        raise ValidationError({"phone": _("Enter a valid phone number.")})
+    return normalised
+
+
 @transaction.atomic
 def register_client(*, agency: Agency, actor, data: dict[str, Any]) -> Client:
     client = Client(agency=agency, created_by=actor if getattr(actor, "is_authenticated", False) else None, **data)
+    client.phone = clean_phone(client.phone)
+    refresh_search_fields(client)
     client.client_number = next_client_number(agency)
     client.full_clean(exclude=["client_number"])
     client.save()

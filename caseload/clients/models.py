@@ -27,6 +27,10 @@ class Client(AgencyOwned):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Search columns, derived from the fields above by actions.refresh_search_fields (matching.search_fields).
+    name_folded = models.CharField(max_length=400, blank=True, editable=False)
+    name_phonetic = models.CharField(max_length=400, blank=True, editable=False)
+    email_folded = models.CharField(max_length=254, blank=True, editable=False)
 
     class Meta:
         ordering = ["family_name", "given_name"]
@@ -37,6 +41,9 @@ class Client(AgencyOwned):
             models.Index(fields=["agency", "status", "family_name", "given_name"], name="client_agency_status_name"),
             models.Index(fields=["agency", "date_of_birth"], name="client_agency_dob"),
             models.Index(fields=["agency", "phone"], name="client_agency_phone"),
+            models.Index(fields=["agency", "name_folded"], name="client_agency_name_folded"),
+            models.Index(fields=["agency", "name_phonetic"], name="client_agency_name_phonetic"),
+            models.Index(fields=["agency", "email_folded"], name="client_agency_email_folded"),
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from caseload.accounts.models import User
 from caseload.audit.actions import Action, record
-from caseload.clients.actions import next_client_number, register_client
+from caseload.clients.actions import next_client_number, refresh_search_fields, register_client
 from caseload.clients.models import Client
 from caseload.tenancy import actions
 from caseload.tenancy.models import Agency, Funder, Membership, Program, Role
@@ -156,7 +156,9 @@ def seed_clients(agency: Agency, target: int) -> int:
     number = next_client_number(agency)
     batch: list[Client] = []
     for row in client_rows(remaining, start=start):
-        batch.append(Client(agency=agency, client_number=number, **row))
+        client = Client(agency=agency, client_number=number, **row)
+        refresh_search_fields(client)
+        batch.append(client)
         number += 1
         if len(batch) == 5000:
             Client.objects.bulk_create(batch)
