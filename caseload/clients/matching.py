@@ -1,0 +1,213 @@
+"""Pure name, phone and email matching used by client search and the duplicate check.
+
+Nothing here touches the database: the queries module narrows candidates in SQL and ranks them with
+``score``. Names are compared folded (case, accents and punctuation removed), token by token, so a
+given/family swap, a missing accent, a one-letter typo or a different spelling of the same sound
+("Mohamed", "Muhammad") still match.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import jellyfish
+import phonenumbers
+from django.utils.translation import gettext_lazy as _
+from rapidfuzz.distance import Indel, JaroWinkler
+
+REASON_SAME_DOB = _("same date of birth")
+REASON_SIMILAR_NAME = _("similar name")
+REASON_SAME_PHONE = _("same phone")
+REASON_SAME_EMAIL = _("same email")
+REASON_SOUNDS_ALIKE = _("sounds alike")
+REASON_CLIENT_NUMBER = _("client number")
+
+# A name counts as similar from this folded-token similarity (0..1); below it the name adds nothing.
+SIMILAR_NAME = 0.8
+MIN_NAME_EVIDENCE = 0.6
+
+_JOINERS = re.compile(r"[\s\-\u2010-\u2015_]+")
+_APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`´]")
+_LATIN_LETTERS = re.compile(r"^[a-z]+$")
+
+
+def _is_latin(char: str) -> bool:
+    return unicodedata.name(char, "").startswith("LATIN")
+
+
+def fold(text: str) -> str:
+    """Casefold, strip accents from Latin letters, drop apostrophes, collapse hyphens and spaces.
+
+    Combining marks are removed only after Latin letters, so scripts whose vowel signs are marks
+    (Devanagari, Thai) keep them.
+    """
+    decomposed = unicodedata.normalize("NFKD", (text or "").casefold())
+    kept: list[str] = []
+    latin_base = False
+    for char in decomposed:
+        if unicodedata.combining(char):
+            if latin_base:
+                continue
+        else:
+            latin_base = _is_latin(char)
+        kept.append(char)
+    folded = unicodedata.normalize("NFC", "".join(kept))
+    folded = _APOSTROPHES.sub("", folded)
+    # Punctuation and symbols separate words; letters and marks of every script stay.
+    folded = "".join(" " if unicodedata.category(char)[0] in "PS" else char for char in folded)
+    return _JOINERS.sub(" ", folded).strip()
+
+
+def tokens(text: str) -> list[str]:
+    return [token for token in fold(text).split(" ") if token]
+
+
+def token_keys(token: str) -> set[str]:
+    """Phonetic keys (metaphone and NYSIIS) of one folded token; a non-Latin token is its own key."""
+    if not _LATIN_LETTERS.match(token):
+        return {token}
+    return {key for key in (jellyfish.metaphone(token), jellyfish.nysiis(token)) if key}
+
+
+def phonetic_key(name: str) -> str:
+    """Space-joined phonetic keys of every token in ``name``, sorted and de-duplicated."""
+    keys: set[str] = set()
+    for token in tokens(name):
+        keys |= token_keys(token)
+    return " ".join(sorted(keys))
+
+
+def normalise_phone(raw: str, region: str = "CA") -> str | None:
+    """The E.164 form of ``raw`` (national numbers read in ``region``), or None if it is not a valid number."""
+    if not raw or not raw.strip():
+        return None
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def fold_email(email: str) -> str:
+    return (email or "").strip().casefold()
+
+
+@dataclass
+class Person:
+    """What is compared: a client, or what a worker typed. ``name`` is free text used when given/family are empty."""
+
+    given_name: str = ""
+    family_name: str = ""
+    preferred_name: str = ""
+    name: str = ""
+    date_of_birth: date | None = None
+    phone: str = ""
+    email: str = ""
+
+    @classmethod
+    def of(cls, obj: Any) -> Person:
+        if isinstance(obj, Person):
+            return obj
+        get = obj.get if isinstance(obj, dict) else lambda key, default=None: getattr(obj, key, default)
+        return cls(
+            given_name=get("given_name", "") or "",
+            family_name=get("family_name", "") or "",
+            preferred_name=get("preferred_name", "") or "",
+            name=get("name", "") or "",
+            date_of_birth=get("date_of_birth", None),
+            phone=get("phone", "") or "",
+            email=get("email", "") or "",
+        )
+
+    def name_tokens(self) -> list[str]:
+        return tokens(" ".join((self.given_name, self.family_name, self.preferred_name, self.name)))
+
+
+@dataclass
+class Match:
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+
+def _token_similarity(probe: str, candidate: str) -> tuple[float, bool]:
+    """Similarity of two folded tokens and whether it rests on their sound."""
+    if probe == candidate:
+        return 1.0, False
+    best = max(Indel.normalized_similarity(probe, candidate), JaroWinkler.normalized_similarity(probe, candidate))
+    if len(probe) >= 3 and candidate.startswith(probe):
+        best = max(best, 0.9)
+    elif len(probe) >= 3 and probe in candidate:
+        best = max(best, 0.85)
+    if best < 0.9 and token_keys(probe) & token_keys(candidate):
+        return 0.9, True
+    return best, False
+
+
+def name_similarity(probe_tokens: list[str], candidate_tokens: list[str]) -> tuple[float, bool]:
+    """Mean over the probe's tokens of the best match among the candidate's, in any order."""
+    if not probe_tokens or not candidate_tokens:
+        return 0.0, False
+    total = 0.0
+    sounds = False
+    for token in probe_tokens:
+        best, best_sounds = max(_token_similarity(token, other) for other in candidate_tokens)
+        total += best
+        sounds = sounds or best_sounds
+    return total / len(probe_tokens), sounds
+
+
+def score(candidate: Any, probe: Any) -> Match:
+    """How likely ``candidate`` is the person ``probe`` describes, with the reasons a worker is shown.
+
+    Both may be a Client, a dict of client fields or a Person. Phones must already be normalised.
+    Evidence combines as independent signals (1 - product of the misses); a date of birth on both
+    sides that differs weakens the whole match.
+    """
+    cand, want = Person.of(candidate), Person.of(probe)
+    reasons: list[str] = []
+    misses = 1.0
+
+    similarity, sounds = name_similarity(want.name_tokens(), cand.name_tokens())
+    if similarity >= MIN_NAME_EVIDENCE:
+        misses *= 1.0 - similarity
+        if similarity >= SIMILAR_NAME:
+            reasons.append(REASON_SIMILAR_NAME)
+        if sounds:
+            reasons.append(REASON_SOUNDS_ALIKE)
+
+    dob_differs = False
+    if want.date_of_birth and cand.date_of_birth:
+        if want.date_of_birth == cand.date_of_birth:
+            reasons.insert(0, REASON_SAME_DOB)
+            misses *= 0.5 if similarity >= MIN_NAME_EVIDENCE else 0.8
+        else:
+            dob_differs = True
+    if want.phone and want.phone == cand.phone:
+        reasons.append(REASON_SAME_PHONE)
+        misses *= 0.1
+    if want.email and fold_email(want.email) == fold_email(cand.email):
+        reasons.append(REASON_SAME_EMAIL)
+        misses *= 0.1
+
+    value = 1.0 - misses
+    if dob_differs:
+        value *= 0.6
+    return Match(score=round(value, 4), reasons=reasons)
+
+
+def is_likely_duplicate(match: Match) -> bool:
+    """Same date of birth with a similar name, or a shared phone or email."""
+    reasons = set(match.reasons)
+    return (REASON_SAME_DOB in reasons and REASON_SIMILAR_NAME in reasons) or bool(reasons & {REASON_SAME_PHONE, REASON_SAME_EMAIL})
+
+
+def search_fields(given_name: str, family_name: str, preferred_name: str, email: str) -> dict[str, str]:
+    """The folded columns stored on a client for search."""
+    name = " ".join((given_name or "", family_name or "", preferred_name or ""))
+    return {"name_folded": fold(name)[:400], "name_phonetic": phonetic_key(name)[:400], "email_folded": fold_email(email)[:254]}
