@@ -12,6 +12,7 @@ from rest_framework.routers import DefaultRouter
 from caseload.accounts.middleware import two_factor_exempt
 from caseload.api import views
 from caseload.audit.api import AuditEventViewSet
+from caseload.clients.api import ClientViewSet
 from caseload.messaging.api import OutboundMessageViewSet
 from caseload.tenancy.api import AgencyViewSet, FunderViewSet, ProgramViewSet, RoleViewSet, StaffViewSet
 
@@ -30,6 +31,7 @@ router.register("roles", RoleViewSet, basename="role")
 router.register("staff", StaffViewSet, basename="staff")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("messages", OutboundMessageViewSet, basename="message")
+router.register("clients", ClientViewSet, basename="client")
 
 v1 = [
     # The token endpoint asks for the two-factor code itself.

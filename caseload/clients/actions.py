@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
-from caseload.audit.actions import record_create
+from caseload.audit.actions import record_change, record_create, snapshot
 from caseload.clients.matching import normalise_phone, search_fields
 from caseload.clients.models import Client
 from caseload.tenancy.models import Agency
@@ -50,3 +50,53 @@ def register_client(*, agency: Agency, actor, data: dict[str, Any]) -> Client:
     client.save()
     record_create(agency=agency, actor=actor, obj=client, client_id=client.pk)
     return client
+
+
+# What update_client may change; the rest (number, status, search columns) is the actions' own.
+EDITABLE_FIELDS = (
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "date_of_birth",
+    "gender",
+    "email",
+    "phone",
+    "preferred_language",
+    "is_anonymous",
+)
+
+
+@transaction.atomic
+def update_client(client: Client, actor, data: dict[str, Any]) -> Client:
+    """Change the client's details (any of EDITABLE_FIELDS); the audit event lists the fields that changed."""
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"update_client cannot change {sorted(unknown)}")
+    before = snapshot(client, EDITABLE_FIELDS)
+    for name, value in data.items():
+        setattr(client, name, value)
+    client.phone = clean_phone(client.phone)
+    refresh_search_fields(client)
+    client.full_clean(exclude=["client_number"])
+    client.save()
+    record_change(agency=client.agency, actor=actor, obj=client, before=before, client_id=client.pk)
+    return client
+
+
+@transaction.atomic
+def _set_status(client: Client, actor, status: str) -> Client:
+    before = snapshot(client, ["status"])
+    client.status = status
+    client.save(update_fields=["status"])
+    record_change(agency=client.agency, actor=actor, obj=client, before=before, client_id=client.pk)
+    return client
+
+
+def archive_client(client: Client, actor) -> Client:
+    """Take the client off the active lists; nothing is deleted. Archiving an archived client changes nothing."""
+    return _set_status(client, actor, Client.Status.ARCHIVED)
+
+
+def unarchive_client(client: Client, actor) -> Client:
+    """Bring an archived client back to the active lists."""
+    return _set_status(client, actor, Client.Status.ACTIVE)

@@ -12,7 +12,8 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import connections
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 
 from caseload.clients import matching
 from caseload.clients.models import Client
@@ -45,15 +46,44 @@ def _phonetic_q(key: str) -> Q:
     return Q(name_phonetic=key) | Q(name_phonetic__startswith=key + " ") | Q(name_phonetic__endswith=" " + key) | Q(name_phonetic__contains=f" {key} ")
 
 
+def _token_q(word: str) -> Q:
+    """The folded name holds ``word`` as a whole token."""
+    return Q(name_folded=word) | Q(name_folded__startswith=word + " ") | Q(name_folded__endswith=" " + word) | Q(name_folded__contains=f" {word} ")
+
+
+def _count(conditions: list[Q]) -> Any:
+    """How many of ``conditions`` a row meets, as an SQL expression."""
+    return reduce(lambda total, term: total + term, (Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField()) for condition in conditions))
+
+
 def name_candidates(base: QuerySet, text: str) -> QuerySet:
-    """Clients whose folded name contains any typed token, or shares a phonetic key with one."""
+    """Clients whose folded name contains any typed token, or shares a phonetic key with one, most promising first.
+
+    The order matters because search ranks only the first CANDIDATE_LIMIT: on PostgreSQL rows close in
+    trigram word similarity also qualify and the most similar come first (pg_trgm, migration 0002);
+    elsewhere rows matching more of the typed words come first, then those holding them as whole tokens.
+    """
     words = matching.tokens(text)
     if not words:
         return base.none()
-    conditions = [Q(name_folded__contains=word) for word in words]
-    for word in words:
-        conditions.extend(_phonetic_q(key) for key in matching.token_keys(word))
-    return base.filter(reduce(or_, conditions))
+    per_word = [reduce(or_, [Q(name_folded__contains=word), *(_phonetic_q(key) for key in matching.token_keys(word))]) for word in words]
+    if connections[base.db].vendor == "postgresql":
+        from django.contrib.postgres.lookups import TrigramWordSimilar
+        from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
+
+        folded = " ".join(words)
+        # name_folded %> query: word_similarity(query, name_folded) >= pg_trgm.word_similarity_threshold.
+        similar = Q(TrigramWordSimilar(F("name_folded"), Value(folded)))
+        return (
+            base.filter(reduce(or_, [*per_word, similar]))
+            .alias(word_similarity=TrigramWordSimilarity(folded, "name_folded"), similarity=TrigramSimilarity("name_folded", folded))
+            .order_by("-word_similarity", "-similarity", "pk")
+        )
+    return (
+        base.filter(reduce(or_, per_word))
+        .alias(words_matched=_count(per_word), whole_tokens=_count([_token_q(word) for word in words]))
+        .order_by("-words_matched", "-whole_tokens", "pk")
+    )
 
 
 def _parse_date(text: str) -> date | None:

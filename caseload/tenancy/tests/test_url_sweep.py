@@ -21,6 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from caseload.audit.actions import Action, record
 from caseload.audit.models import AuditEvent
+from caseload.clients.models import Client
 from caseload.tenancy.models import Agency, Funder, Membership, Program, Role
 from caseload.tenancy.roles import SEEDED_ROLES
 from caseload.tenancy.scoping import agency_scope
@@ -46,12 +47,20 @@ def a_staff_member(agency: Agency) -> models.Model:
     return make_member(agency, "Caseworker")
 
 
+def a_client(agency: Agency) -> models.Model:
+    from caseload.clients.actions import register_client
+
+    with agency_scope(agency):
+        return register_client(agency=agency, actor=None, data={"given_name": "Amina", "family_name": "Haddad"})
+
+
 MODEL_FACTORIES: dict[type[models.Model], Callable[[Agency], models.Model]] = {
     Program: make_program,
     Funder: make_funder,
     Role: make_role,
     Membership: a_staff_member,
     AuditEvent: an_audit_event,
+    Client: a_client,
 }
 
 # URL name -> a row of the agency for its ``pk``.
@@ -72,6 +81,8 @@ OBJECT_FACTORIES: dict[str, Callable[[Agency], models.Model]] = {
     "messaging:cancel": an_outbound_message,
     "api:agency-detail": lambda agency: agency,
     "api:message-detail": an_outbound_message,
+    "api:client-archive": a_client,
+    "api:client-unarchive": a_client,
 }
 
 # URLs whose arguments the sweep cannot fill (name, or route when unnamed) -> why, and where tested.
