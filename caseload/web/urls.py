@@ -7,7 +7,6 @@ app_name = "web"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("agency/switch/", views.switch_agency, name="switch_agency"),
-    path("clients/", views.coming_soon, {"section": "clients"}, name="clients"),
     path("sessions/", views.coming_soon, {"section": "sessions"}, name="sessions"),
     path("tasks/", views.coming_soon, {"section": "tasks"}, name="tasks"),
     path("outreach/", views.coming_soon, {"section": "outreach"}, name="outreach"),

@@ -85,17 +85,6 @@ class Section:
 
 
 SECTIONS: dict[str, Section] = {
-    "clients": Section(
-        "clients",
-        _("Clients"),
-        "users",
-        _("The client registry: every person your agency serves, in one place."),
-        (
-            _("Register clients, with their consent and preferred language"),
-            _("Search by name, date of birth or phone, and catch duplicates before they happen"),
-            _("Assign caseworkers, add flags, archive and import from spreadsheets"),
-        ),
-    ),
     "sessions": Section(
         "sessions",
         pgettext_lazy("service sessions, not log-in sessions", "Sessions"),
@@ -141,7 +130,7 @@ SECTIONS: dict[str, Section] = {
         ),
     ),
 }
-SECTION_ORDER = ["clients", "sessions", "tasks", "outreach", "reports"]
+SECTION_ORDER = ["sessions", "tasks", "outreach", "reports"]
 
 
 @member_required

@@ -81,6 +81,7 @@ OBJECT_FACTORIES: dict[str, Callable[[Agency], models.Model]] = {
     "messaging:cancel": an_outbound_message,
     "api:agency-detail": lambda agency: agency,
     "api:message-detail": an_outbound_message,
+    "clients:detail": a_client,
     "api:client-archive": a_client,
     "api:client-unarchive": a_client,
 }

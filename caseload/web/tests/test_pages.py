@@ -6,7 +6,7 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
-SECTIONS = ["clients", "sessions", "tasks", "outreach", "reports"]
+SECTIONS = ["sessions", "tasks", "outreach", "reports"]
 
 
 @pytest.mark.parametrize("name", SECTIONS)
@@ -29,7 +29,7 @@ def test_a_user_without_an_agency_gets_a_friendly_403(client, db):
     from caseload.testing.factories import UserFactory
 
     client.force_login(UserFactory())
-    response = client.get(reverse("web:clients"))
+    response = client.get(reverse("clients:list"))
     assert response.status_code == 403
     assert "You don't have access to this page" in response.content.decode()
 

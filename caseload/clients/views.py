@@ -1,0 +1,183 @@
+"""The client registry pages: the list with its one search box, and a client's profile.
+
+Thin views: clients come from the request's agency only (404 outside it), reading needs
+``clients.view``, and opening one client's profile is audited (a VIEW event).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import phonenumbers
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.translation import get_language_info, gettext_lazy
+from django.utils.translation import gettext as _
+
+from caseload.audit.actions import record
+from caseload.audit.models import AuditEvent
+from caseload.clients.models import Client
+from caseload.clients.queries import search_clients
+from caseload.tenancy.access import get_for_agency, perm_required
+from caseload.web.tables import Column, Table, table_response
+
+CLIENTS_VIEW = "clients.view"
+# The most search results one page shows; a narrower search finds the rest.
+SEARCH_LIMIT = 50
+MAX_QUERY_LENGTH = 200
+STATUSES = [(Client.Status.ACTIVE, gettext_lazy("Active")), (Client.Status.ARCHIVED, gettext_lazy("Archived"))]
+
+# The profile fields a complete record has, in the order "Still missing" lists them.
+PROFILE_FIELDS = ["given_name", "family_name", "date_of_birth", "gender", "email", "phone", "preferred_language"]
+
+
+def age(born: date | None, today: date | None = None) -> int | None:
+    """Whole years since ``born`` (None when the date of birth is unknown)."""
+    if born is None:
+        return None
+    today = today or timezone.localdate()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def display_phone(value: str) -> str:
+    """A stored E.164 number for reading: national format at home, international otherwise."""
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, settings.PHONE_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return value
+    home = phonenumbers.region_code_for_number(number) == settings.PHONE_DEFAULT_REGION
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL if home else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def legal_name(client: Client) -> str:
+    """The name on the record (given and family), or what __str__ says for anonymous and nameless clients."""
+    if client.is_anonymous:
+        return str(client)
+    return " ".join(part for part in (client.given_name, client.family_name) if part) or str(client)
+
+
+def birth_text(client: Client) -> str:
+    """"March 12, 1985 (age 41)", or "" when the date of birth is unknown."""
+    if client.date_of_birth is None:
+        return ""
+    return _("%(date)s (age %(age)s)") % {"date": formats.date_format(client.date_of_birth, "DATE_FORMAT"), "age": age(client.date_of_birth)}
+
+
+def status_badge(client: Client) -> str:
+    css = "badge-success" if client.status == Client.Status.ACTIVE else "badge-neutral"
+    return format_html('<span class="badge {}">{}</span>', css, client.get_status_display())
+
+
+def _name_cell(client: Client) -> str:
+    if client.preferred_name and not client.is_anonymous:
+        return format_html('{} <span class="client-preferred">({})</span>', legal_name(client), client.preferred_name)
+    return legal_name(client)
+
+
+@dataclass
+class Row:
+    """One search result, ready to show."""
+
+    client: Client
+    name: str
+    url: str
+    born: str
+    phone: str
+    reasons: list[str]
+
+
+def _status(request: HttpRequest) -> str:
+    status = request.GET.get("status", Client.Status.ACTIVE)
+    return status if status in Client.Status.values else Client.Status.ACTIVE
+
+
+@perm_required(CLIENTS_VIEW)
+def client_list(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    status = _status(request)
+    clients = Client.objects.for_agency(request.agency).filter(agency=request.agency, status=status)
+    context: dict[str, Any] = {"search": search, "status": status, "statuses": STATUSES}
+    if search:
+        matches = search_clients(request.agency, search, limit=SEARCH_LIMIT, base=clients)
+        context["results"] = [
+            Row(
+                client=match.client,
+                name=legal_name(match.client),
+                url=reverse("clients:detail", args=[match.client.pk]),
+                born=birth_text(match.client),
+                phone=display_phone(match.client.phone),
+                reasons=[str(reason) for reason in match.reasons],
+            )
+            for match in matches
+        ]
+        context["limited"] = len(matches) >= SEARCH_LIMIT
+        return render(request, "clients/list.html", context)
+    archived = status == Client.Status.ARCHIVED
+    table = Table(
+        request,
+        clients,
+        columns=[
+            Column("name", _("Name"), sort=("family_name", "given_name"), value=_name_cell, link=lambda c: reverse("clients:detail", args=[c.pk])),
+            Column("client_number", _("Client number"), sort="client_number", numeric=True),
+            Column("date_of_birth", _("Date of birth"), sort="date_of_birth", value=lambda c: birth_text(c) or None),
+            Column("phone", _("Phone"), value=lambda c: display_phone(c.phone) or None),
+            Column("status", _("Status"), value=status_badge),
+        ],
+        default_sort="name",
+        caption=_("Archived clients") if archived else _("Active clients"),
+        empty_title=_("No archived clients") if archived else _("No clients yet"),
+        empty_text=_("Clients your agency archives are kept here.") if archived else _("Clients your agency registers will be listed here."),
+        empty_icon="users",
+    )
+    return table_response(request, "clients/list.html", {**context, "table": table}, table)
+
+
+def language_name(code: str) -> str:
+    """A language code in the reader's language ("fr" -> "French"), or the code when Django does not know it."""
+    if not code:
+        return ""
+    try:
+        return get_language_info(code)["name_translated"]
+    except KeyError:
+        return code
+
+
+def initials(client: Client) -> str:
+    if client.is_anonymous:
+        return "#"
+    letters = "".join(part[:1] for part in (client.preferred_name or client.given_name, client.family_name) if part)
+    return letters.upper() or "#"
+
+
+def _missing(client: Client) -> list[str]:
+    """The labels of the profile fields still empty."""
+    return [str(Client._meta.get_field(name).verbose_name).capitalize() for name in PROFILE_FIELDS if not getattr(client, name)]
+
+
+@perm_required(CLIENTS_VIEW)
+def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_for_agency(request, Client, pk=pk)
+    record(agency=request.agency, actor=request.user, action=AuditEvent.Action.VIEW, obj=client, client_id=client.pk)
+    tabs = [{"label": _("Overview"), "url": reverse("clients:detail", args=[client.pk])}]
+    return render(
+        request,
+        "clients/detail.html",
+        {
+            "client": client,
+            "name": legal_name(client),
+            "born": birth_text(client),
+            "phone": display_phone(client.phone),
+            "tabs": tabs,
+            "missing": _missing(client),
+            "language": language_name(client.preferred_language),
+            "initials": initials(client),
+        },
+    )
