@@ -28,6 +28,27 @@ def as_user(client):
 
 
 @pytest.fixture
+def api():
+    """An API client; ``api.as_user(user)`` logs it in with a session."""
+
+    from rest_framework.test import APIClient
+
+    class Client(APIClient):
+        def as_user(self, user):
+            self.force_login(user)
+            return self
+
+        def with_token(self, user):
+            from knox.models import AuthToken
+
+            _instance, token = AuthToken.objects.create(user)
+            self.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+            return self
+
+    return Client()
+
+
+@pytest.fixture
 def agency(db):
     from caseload.testing.factories import make_agency
 

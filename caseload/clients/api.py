@@ -40,21 +40,7 @@ class ClientSerializer(ActionSerializer):
 
     class Meta:
         model = Client
-        fields = [
-            "id",
-            "client_number",
-            "given_name",
-            "family_name",
-            "preferred_name",
-            "date_of_birth",
-            "gender",
-            "email",
-            "phone",
-            "preferred_language",
-            "is_anonymous",
-            "status",
-            "created_at",
-        ]
+        fields = ["id", "client_number", *actions.EDITABLE_FIELDS, "status", "created_at"]
         read_only_fields = ["client_number", "status", "created_at"]
 
     def validate_phone(self, value: str) -> str:

@@ -43,19 +43,23 @@ class AgencyViewSet(viewsets.ReadOnlyModelViewSet):
 # --- Programs and funders --------------------------------------------------------------------
 
 
-class ProgramSerializer(ActionSerializer):
+class AgencyObjectSerializer(ActionSerializer):
+    """A program, funder or role: created and changed through the tenancy actions, which audit."""
+
+    def create(self, validated_data):
+        return run_action(actions.create_object, self.Meta.model, agency=self.agency, actor=self.actor, data=validated_data)
+
+    def update(self, instance, validated_data):
+        return run_action(actions.update_object, instance, actor=self.actor, data=validated_data)
+
+
+class ProgramSerializer(AgencyObjectSerializer):
     funders = AgencyRelatedField(Funder, many=True, required=False)
     unique_in_agency = {"name": _("A program with this name already exists.")}
 
     class Meta:
         model = Program
         fields = ["id", "name", "code", "description", "is_active", "funders"]
-
-    def create(self, validated_data):
-        return run_action(actions.create_object, Program, agency=self.agency, actor=self.actor, data=validated_data)
-
-    def update(self, instance, validated_data):
-        return run_action(actions.update_object, instance, actor=self.actor, data=validated_data)
 
 
 @extend_validation_errors(["unique"], field_name="name", actions=WRITES)
@@ -77,19 +81,13 @@ class ProgramViewSet(AgencyModelViewSet):
     delete_action = staticmethod(actions.delete_object)
 
 
-class FunderSerializer(ActionSerializer):
+class FunderSerializer(AgencyObjectSerializer):
     programs = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     unique_in_agency = {"name": _("A funder with this name already exists.")}
 
     class Meta:
         model = Funder
         fields = ["id", "name", "code", "contact_email", "is_active", "programs"]
-
-    def create(self, validated_data):
-        return run_action(actions.create_object, Funder, agency=self.agency, actor=self.actor, data=validated_data)
-
-    def update(self, instance, validated_data):
-        return run_action(actions.update_object, instance, actor=self.actor, data=validated_data)
 
 
 @extend_validation_errors(["unique"], field_name="name", actions=WRITES)
@@ -124,7 +122,7 @@ class PermissionCodesField(serializers.MultipleChoiceField):
         return sorted(value)
 
 
-class RoleSerializer(ActionSerializer):
+class RoleSerializer(AgencyObjectSerializer):
     permissions = PermissionCodesField(choices=sorted(PERMISSIONS.items()), required=False, help_text="Permission codes the role holds.")
     unique_in_agency = {"name": _("A role with this name already exists.")}
 
@@ -132,12 +130,6 @@ class RoleSerializer(ActionSerializer):
         model = Role
         fields = ["id", "name", "permissions", "is_seeded"]
         read_only_fields = ["is_seeded"]
-
-    def create(self, validated_data):
-        return run_action(actions.create_object, Role, agency=self.agency, actor=self.actor, data=validated_data)
-
-    def update(self, instance, validated_data):
-        return run_action(actions.update_object, instance, actor=self.actor, data=validated_data)
 
 
 @extend_validation_errors(["unique"], field_name="name", actions=WRITES)

@@ -1,7 +1,6 @@
 from datetime import date
 
 import pytest
-from rest_framework.test import APIClient
 
 from caseload.api.tests.helpers import errors_of
 from caseload.audit.models import AuditEvent
@@ -13,18 +12,6 @@ from caseload.testing.factories import make_member
 URL = "/api/v1/clients/"
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api():
-    """An API client; ``api.as_user(user)`` logs it in with a session."""
-
-    class Client(APIClient):
-        def as_user(self, user):
-            self.force_login(user)
-            return self
-
-    return Client()
 
 
 def url(client, suffix=""):
