@@ -14,6 +14,14 @@ PERMISSIONS: dict[str, str] = {
     "messages.manage": _("Retry or cancel outbound messages"),
     "clients.view": _("View clients"),
     "clients.change": _("Register and change clients"),
+    "clients.assign": _("Assign staff to clients"),
+    "clients.flag": _("Add and remove safety flags"),
+    "clients.refer": _("Refer clients and answer referrals from other agencies"),
+    "clients.archive": _("Archive and unarchive clients"),
+    "clients.link": _("Link clients to the government case management system (CaMS)"),
+    "clients.portal": _("Send portal invitations and password resets to clients"),
+    "clients.merge": _("Merge and unmerge client profiles"),
+    "clients.import": _("Import clients from a file"),
 }
 
 # Headings for the permission checkboxes, by the part of the code before the dot.
@@ -30,10 +38,12 @@ ADMIN_PERMISSION = "staff.manage"
 
 VIEW_PERMISSIONS = {"audit.view", "messages.view", "clients.view"}
 
+CASEWORK_CLIENT_PERMISSIONS = {"clients.view", "clients.change", "clients.assign", "clients.flag", "clients.refer", "clients.link", "clients.portal"}
+
 SEEDED_ROLES: dict[str, set[str]] = {
     "Administrator": set(PERMISSIONS),
-    "Manager": {"audit.view", "audit.export", "messages.view", "messages.manage", "clients.view", "clients.change"},
-    "Caseworker": {"messages.view", "clients.view", "clients.change"},
-    "Front desk": {"clients.view", "clients.change"},
+    "Manager": {"audit.view", "audit.export", "messages.view", "messages.manage", "clients.archive", "clients.import"} | CASEWORK_CLIENT_PERMISSIONS,
+    "Caseworker": {"messages.view"} | CASEWORK_CLIENT_PERMISSIONS,
+    "Front desk": {"clients.view", "clients.change", "clients.portal"},
     "Read-only auditor": set(VIEW_PERMISSIONS) | {"audit.export"},
 }
