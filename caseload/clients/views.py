@@ -162,22 +162,30 @@ def _missing(client: Client) -> list[str]:
     return [str(Client._meta.get_field(name).verbose_name).capitalize() for name in PROFILE_FIELDS if not getattr(client, name)]
 
 
+def client_frame(request: HttpRequest, client: Client, active: str = "overview") -> dict[str, Any]:
+    """The context of clients/client_base.html: ribbon, safety banner, Actions menu and tabs.
+
+    Every page about one client renders through this, so the safety banner is never missed.
+    ``active`` names the current tab (a later issue's tab adds its entry to ``tabs``).
+    """
+    tabs = [{"label": _("Overview"), "url": reverse("clients:detail", args=[client.pk]), "current": active == "overview"}]
+    return {
+        "client": client,
+        "name": legal_name(client),
+        "born": birth_text(client),
+        "phone": display_phone(client.phone),
+        "initials": initials(client),
+        "safety_flag": client.safety_flags.filter(removed_at__isnull=True).first() if client.has_safety_flag else None,
+        "tabs": tabs,
+    }
+
+
 @perm_required(CLIENTS_VIEW)
 def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_for_agency(request, Client, pk=pk)
     record(agency=request.agency, actor=request.user, action=AuditEvent.Action.VIEW, obj=client, client_id=client.pk)
-    tabs = [{"label": _("Overview"), "url": reverse("clients:detail", args=[client.pk])}]
     return render(
         request,
         "clients/detail.html",
-        {
-            "client": client,
-            "name": legal_name(client),
-            "born": birth_text(client),
-            "phone": display_phone(client.phone),
-            "tabs": tabs,
-            "missing": _missing(client),
-            "language": language_name(client.preferred_language),
-            "initials": initials(client),
-        },
+        {**client_frame(request, client), "missing": _missing(client), "language": language_name(client.preferred_language)},
     )
