@@ -250,8 +250,12 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
         "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
         "ClientStatusEnum": "caseload.clients.models.Client.Status",
+        "PhoneKindEnum": "caseload.clients.models.ClientPhone.Kind",
+        "ReferralKindEnum": "caseload.clients.models.Referral.Kind",
+        "ReferralStatusEnum": "caseload.clients.models.ReferralStatus",
+        "ClientImportStatusEnum": "caseload.clients.models.ClientImport.Status",
     },
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums", "caseload.api.schema.list_error_attrs_as_patterns"],
 }
 # 409 (delete of an object in use) and 422 (Idempotency-Key reused) are documented per operation
 # by caseload.api.schema.AutoSchema.

@@ -6,6 +6,8 @@ runs in), every write the ``Idempotency-Key`` header and its 422, every delete o
 
 from __future__ import annotations
 
+import re
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import OpenApiParameter
@@ -90,3 +92,17 @@ class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")
+
+
+def list_error_attrs_as_patterns(result, generator, request, public):
+    """Post-processing hook: an error in a list item names its index (``phones.0.number``), which
+    drf-standardized-errors documents as the single value ``phones.INDEX.number``; document it as
+    the pattern it is, so clients and the schema fuzzing read real errors as on-schema."""
+    for component in result.get("components", {}).get("schemas", {}).values():
+        attr = component.get("properties", {}).get("attr") if isinstance(component, dict) else None
+        values = attr.get("enum") if isinstance(attr, dict) else None
+        if values and any(".INDEX" in value for value in values if isinstance(value, str)):
+            patterns = ["^" + re.escape(value).replace("INDEX", r"\d+") + "$" for value in values]
+            attr.pop("enum")
+            attr["pattern"] = "|".join(patterns) if len(patterns) == 1 else "|".join(f"(?:{p})" for p in patterns)
+    return result

@@ -13,6 +13,7 @@ from caseload.accounts.middleware import two_factor_exempt
 from caseload.api import views
 from caseload.audit.api import AuditEventViewSet
 from caseload.clients.api import ClientViewSet
+from caseload.clients.refmerge_api import IncomingReferralViewSet, MergeViewSet, ReferralViewSet
 from caseload.messaging.api import OutboundMessageViewSet
 from caseload.tenancy.api import AgencyViewSet, FunderViewSet, ProgramViewSet, RoleViewSet, StaffViewSet
 
@@ -32,6 +33,9 @@ router.register("staff", StaffViewSet, basename="staff")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("messages", OutboundMessageViewSet, basename="message")
 router.register("clients", ClientViewSet, basename="client")
+router.register("referrals", ReferralViewSet, basename="referral")
+router.register("incoming-referrals", IncomingReferralViewSet, basename="incoming-referral")
+router.register("merges", MergeViewSet, basename="merge")
 
 v1 = [
     # The token endpoint asks for the two-factor code itself.

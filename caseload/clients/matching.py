@@ -8,6 +8,7 @@ given/family swap, a missing accent, a one-letter typo or a different spelling o
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -39,11 +40,12 @@ def _is_latin(char: str) -> bool:
     return unicodedata.name(char, "").startswith("LATIN")
 
 
+@functools.lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Casefold, strip accents from Latin letters, drop apostrophes, collapse hyphens and spaces.
 
     Combining marks are removed only after Latin letters, so scripts whose vowel signs are marks
-    (Devanagari, Thai) keep them.
+    (Devanagari, Thai) keep them. Cached: search scores hundreds of candidates whose names repeat.
     """
     decomposed = unicodedata.normalize("NFKD", (text or "").casefold())
     kept: list[str] = []
@@ -66,11 +68,15 @@ def tokens(text: str) -> list[str]:
     return [token for token in fold(text).split(" ") if token]
 
 
-def token_keys(token: str) -> set[str]:
-    """Phonetic keys (metaphone and NYSIIS) of one folded token; a non-Latin token is its own key."""
+@functools.lru_cache(maxsize=65536)
+def token_keys(token: str) -> frozenset[str]:
+    """Phonetic keys (metaphone and NYSIIS) of one folded token; a non-Latin token is its own key.
+
+    Cached: search scores hundreds of candidates whose names repeat.
+    """
     if not _LATIN_LETTERS.match(token):
-        return {token}
-    return {key for key in (jellyfish.metaphone(token), jellyfish.nysiis(token)) if key}
+        return frozenset({token})
+    return frozenset(key for key in (jellyfish.metaphone(token), jellyfish.nysiis(token)) if key)
 
 
 def phonetic_key(name: str) -> str:
@@ -211,3 +217,66 @@ def search_fields(given_name: str, family_name: str, preferred_name: str, email:
     """The folded columns stored on a client for search."""
     name = " ".join((given_name or "", family_name or "", preferred_name or ""))
     return {"name_folded": fold(name)[:400], "name_phonetic": phonetic_key(name)[:400], "email_folded": fold_email(email)[:254]}
+
+
+# ---- Search keys: what name search looks up by equality (ClientSearchKey rows, index on agency + key) ----
+#
+# PostgreSQL's row-level security lets the planner use an index only for leakproof operators; text
+# equality is one, LIKE and the pg_trgm operators are not. So every name is stored as exact keys and a
+# query becomes ``key IN (...)``. Per folded token: the token, each one-letter-deleted variant
+# (symmetric delete: a query and a name one typo apart share a deletion, or one is a deletion of the
+# other), its prefixes (what the search box holds while typing) and its sound (metaphone, in upper
+# case, so it never collides with a folded spelling; NYSIIS, which ``score`` also uses, would double
+# the rows a common sound matches for little more recall). The weight orders candidates in SQL: a
+# client matching more and stronger keys comes first; the ranking itself stays with ``score``.
+
+SEARCH_KEY_LENGTH = 64
+TOKEN_WEIGHT = 4
+SPELLING_WEIGHT = 2
+PREFIX_WEIGHT = 2
+SOUND_WEIGHT = 1
+# Shorter tokens get no deletion keys (two-letter keys would match almost anyone).
+MIN_DELETION_LENGTH = 4
+# Prefixes stored: from 3 letters up to 7 (a longer typed prefix still meets the 7-letter one through
+# its own deletion of the last letter).
+PREFIX_LENGTHS = range(3, 8)
+
+
+def deletions(token: str) -> set[str]:
+    """``token`` with one letter left out, each way; none for tokens shorter than MIN_DELETION_LENGTH."""
+    if len(token) < MIN_DELETION_LENGTH:
+        return set()
+    return {token[:i] + token[i + 1 :] for i in range(len(token))}
+
+
+def search_keys(*names: str) -> dict[str, int]:
+    """The keys stored for a client whose names are ``names``, each with its weight (the strongest kind wins)."""
+    keys: dict[str, int] = {}
+
+    def put(key: str, weight: int) -> None:
+        key = key[:SEARCH_KEY_LENGTH]
+        if key and weight > keys.get(key, 0):
+            keys[key] = weight
+
+    for token in tokens(" ".join(name or "" for name in names)):
+        put(token, TOKEN_WEIGHT)
+        for key in deletions(token):
+            put(key, SPELLING_WEIGHT)
+        for length in PREFIX_LENGTHS:
+            if length < len(token):
+                put(token[:length], PREFIX_WEIGHT)
+        if _LATIN_LETTERS.match(token):
+            put(jellyfish.metaphone(token), SOUND_WEIGHT)
+    return keys
+
+
+def query_keys(text: str) -> list[str]:
+    """The keys a search for ``text`` looks up: each typed token, its deletions and its sounds (no prefixes:
+    the stored prefixes meet the typed token)."""
+    keys: set[str] = set()
+    for token in tokens(text):
+        keys.add(token)
+        keys |= deletions(token)
+        if _LATIN_LETTERS.match(token):
+            keys.add(jellyfish.metaphone(token))
+    return sorted({key[:SEARCH_KEY_LENGTH] for key in keys if key})

@@ -380,3 +380,28 @@ class ClientImport(AgencyOwned):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("client import")
         verbose_name_plural = _("client imports")
+
+
+class ClientSearchKey(AgencyOwned):
+    """One exact key of a client's names (matching.search_keys): what name search looks up by equality.
+
+    Derived from the names by actions.refresh_search_keys (bulk writers add them in bulk); never edited,
+    never audited, never moved by a merge. Equality on text is leakproof, so the (agency, key) index
+    serves the lookup under PostgreSQL row-level security, where LIKE and pg_trgm operators cannot.
+    """
+
+    # No index of its own: the search index leads with the agency.
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("agency"), db_index=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="search_keys")
+    key = models.CharField(max_length=64)
+    # How much a match on this key counts when ordering candidates (matching.TOKEN_WEIGHT...).
+    weight = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("search key")
+        verbose_name_plural = _("search keys")
+        # The lookup's columns and what it reads (client, weight), so PostgreSQL answers from the index alone.
+        indexes = [models.Index(fields=["agency", "key", "client", "weight"], name="client_search_key")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -9,14 +9,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import reduce
-from operator import or_
+from operator import add, or_
 from typing import Any
 
 from django.db import connections
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Max, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from caseload.clients import matching
-from caseload.clients.models import Client
+from caseload.clients.models import Client, ClientSearchKey, PrivacyStatement
 from caseload.tenancy.models import Agency
 
 # Enough rows for a good ranking without pulling a large agency into memory.
@@ -32,58 +33,80 @@ class ClientMatch:
     reasons: list[str] = field(default_factory=list)
 
 
-def _ranked(candidates, probe: matching.Person, limit: int | None, keep=None) -> list[ClientMatch]:
+def _ranked(candidates, probe: matching.Person, limit: int | None, keep=None, phone_owners: frozenset[int] = frozenset()) -> list[ClientMatch]:
+    """Score and sort ``candidates``; ``phone_owners`` are clients holding the probe's phone as an additional number."""
     results = []
     for client in candidates:
-        match = matching.score(client, probe)
+        person = matching.Person.of(client)
+        if client.pk in phone_owners:
+            person.phone = probe.phone
+        match = matching.score(person, probe)
         if keep is None or keep(match):
             results.append(ClientMatch(client=client, score=match.score, reasons=match.reasons))
     results.sort(key=lambda m: (-m.score, m.client.family_name.casefold(), m.client.given_name.casefold(), m.client.pk))
     return results if limit is None else results[:limit]
 
 
-def _phonetic_q(key: str) -> Q:
-    return Q(name_phonetic=key) | Q(name_phonetic__startswith=key + " ") | Q(name_phonetic__endswith=" " + key) | Q(name_phonetic__contains=f" {key} ")
+def _key_order(words: list[str], prefix: str = "") -> tuple[list[str], dict[str, Any]]:
+    """The keys to look up for ``words`` and the aggregates that order the clients holding them.
+
+    ``words_matched``: how many typed words the client matches by any key; ``match_weight``: for each
+    word the weight of its strongest key (the whole word, then a one-letter difference or a prefix,
+    then a sound), summed. A common word or sound matched many times over cannot push a client
+    matching every word behind. ``prefix`` is the path from the queried model to ClientSearchKey.
+    """
+    per_word = [matching.query_keys(word) for word in words]
+    key, weight = f"{prefix}key__in", F(f"{prefix}weight")
+    best = [Max(Case(When(**{key: keys}, then=weight), default=Value(0), output_field=IntegerField())) for keys in per_word]
+    found = [Max(Case(When(**{key: keys}, then=Value(1)), default=Value(0), output_field=IntegerField())) for keys in per_word]
+    return sorted(set().union(*per_word)), {"words_matched": reduce(add, found), "match_weight": reduce(add, best)}
 
 
-def _token_q(word: str) -> Q:
-    """The folded name holds ``word`` as a whole token."""
-    return Q(name_folded=word) | Q(name_folded__startswith=word + " ") | Q(name_folded__endswith=" " + word) | Q(name_folded__contains=f" {word} ")
+def key_candidates(agency: Agency, text: str) -> QuerySet:
+    """The ids of ``agency``'s clients holding a search key of ``text``, most promising first (see _key_order).
 
-
-def _count(conditions: list[Q]) -> Any:
-    """How many of ``conditions`` a row meets, as an SQL expression."""
-    return reduce(lambda total, term: total + term, (Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField()) for condition in conditions))
+    One lookup by equality on ClientSearchKey alone, which the (agency, key) index serves under
+    PostgreSQL's row-level security (LIKE and pg_trgm operators are not leakproof, so RLS keeps them
+    off their indexes). Merged profiles have no keys.
+    """
+    words = matching.tokens(text)
+    keys = ClientSearchKey.objects.for_agency(agency)
+    if not words:
+        return keys.none().values_list("client_id", flat=True)
+    lookup, order = _key_order(words)
+    return (
+        keys.filter(agency=agency, key__in=lookup)
+        .values("client_id")
+        .annotate(**order)
+        .order_by("-words_matched", "-match_weight", "client_id")
+        .values_list("client_id", flat=True)
+    )
 
 
 def name_candidates(base: QuerySet, text: str) -> QuerySet:
-    """Clients whose folded name contains any typed token, or shares a phonetic key with one, most promising first.
+    """The clients of ``base`` holding a search key of ``text``, most promising first, as one joined query.
 
-    The order matters because search ranks only the first CANDIDATE_LIMIT: on PostgreSQL rows close in
-    trigram word similarity also qualify and the most similar come first (pg_trgm, migration 0002);
-    elsewhere rows matching more of the typed words come first, then those holding them as whole tokens.
+    What search falls back to when filters leave out too many of key_candidates' first clients.
     """
     words = matching.tokens(text)
     if not words:
         return base.none()
-    per_word = [reduce(or_, [Q(name_folded__contains=word), *(_phonetic_q(key) for key in matching.token_keys(word))]) for word in words]
-    if connections[base.db].vendor == "postgresql":
-        from django.contrib.postgres.lookups import TrigramWordSimilar
-        from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
-
-        folded = " ".join(words)
-        # name_folded %> query: word_similarity(query, name_folded) >= pg_trgm.word_similarity_threshold.
-        similar = Q(TrigramWordSimilar(F("name_folded"), Value(folded)))
-        return (
-            base.filter(reduce(or_, [*per_word, similar]))
-            .alias(word_similarity=TrigramWordSimilarity(folded, "name_folded"), similarity=TrigramSimilarity("name_folded", folded))
-            .order_by("-word_similarity", "-similarity", "pk")
-        )
+    lookup, order = _key_order(words, "search_keys__")
+    # One filter() call: both conditions hold on the same joined key row, which must be of the client's agency.
     return (
-        base.filter(reduce(or_, per_word))
-        .alias(words_matched=_count(per_word), whole_tokens=_count([_token_q(word) for word in words]))
-        .order_by("-words_matched", "-whole_tokens", "pk")
+        base.filter(search_keys__key__in=lookup, search_keys__agency=F("agency"))
+        .annotate(**order)
+        .order_by("-words_matched", "-match_weight", "pk")
     )
+
+
+def _additional_phone_owners(agency: Agency, phone: str = "", digits: str = "") -> frozenset[int]:
+    """Clients of ``agency`` with ``phone`` (E.164), or a number ending in ``digits``, among their additional numbers."""
+    from caseload.clients.models import ClientPhone
+
+    numbers = ClientPhone.objects.for_agency(agency).filter(agency=agency)
+    numbers = numbers.filter(number=phone) if phone else numbers.filter(number__endswith=digits)
+    return frozenset(numbers.values_list("client_id", flat=True)[:CANDIDATE_LIMIT])
 
 
 def _parse_date(text: str) -> date | None:
@@ -100,7 +123,7 @@ def search_clients(agency: Agency, text: str, limit: int = 25, base: QuerySet | 
     a client number (fewer digits) or else a name. ``base`` narrows the clients first (filters).
     """
     text = (text or "").strip()
-    clients = (base if base is not None else Client.objects.for_agency(agency)).filter(agency=agency)
+    clients = (base if base is not None else Client.objects.for_agency(agency)).filter(agency=agency).exclude(status=Client.Status.MERGED)
     if not text:
         return []
     if _DATE.match(text):
@@ -118,11 +141,37 @@ def search_clients(agency: Agency, text: str, limit: int = 25, base: QuerySet | 
         if len(digits) < 7:
             return [ClientMatch(client=client, score=1.0, reasons=[matching.REASON_CLIENT_NUMBER]) for client in clients.filter(client_number=int(digits))]
         phone = matching.normalise_phone(text)
+        owners = _additional_phone_owners(agency, phone=phone) if phone else _additional_phone_owners(agency, digits=digits)
         found = clients.filter(phone=phone) if phone else clients.filter(phone__endswith=digits)
-        return _ranked(found[:CANDIDATE_LIMIT], matching.Person(phone=phone or ""), limit)
+        if owners:
+            found = found | clients.filter(pk__in=owners)
+        return _ranked(found[:CANDIDATE_LIMIT], matching.Person(phone=phone or ""), limit, phone_owners=owners if phone else frozenset())
+    return _ranked_by_name(agency, clients, text, limit)
+
+
+# What scoring a candidate reads: fetched for every candidate instead of whole rows.
+SCORED_FIELDS = ("pk", "given_name", "family_name", "preferred_name", "date_of_birth", "phone", "email")
+
+
+def _ranked_by_name(agency: Agency, clients: QuerySet, text: str, limit: int) -> list[ClientMatch]:
+    """Name search: the first CANDIDATE_LIMIT of key_candidates within ``clients``, scored from the fields
+    ``score`` reads; only the clients shown are loaded whole."""
     probe = matching.Person(name=text)
-    found = name_candidates(clients, text)[:CANDIDATE_LIMIT]
-    return _ranked(found, probe, limit, keep=lambda m: m.score >= matching.MIN_NAME_EVIDENCE)
+    ids = list(key_candidates(agency, text)[:CANDIDATE_LIMIT])
+    rows = {row["pk"]: row for row in clients.filter(pk__in=ids).values(*SCORED_FIELDS)}
+    candidates = [rows[pk] for pk in ids if pk in rows]
+    if len(ids) == CANDIDATE_LIMIT and len(candidates) < CANDIDATE_LIMIT:
+        # Filters left some of the first out and more may follow: rank within the filtered clients in SQL.
+        candidates = list(name_candidates(clients, text).values(*SCORED_FIELDS)[:CANDIDATE_LIMIT])
+    scored = []
+    for row in candidates:
+        match = matching.score(row, probe)
+        if match.score >= matching.MIN_NAME_EVIDENCE:
+            scored.append((-match.score, row["family_name"].casefold(), row["given_name"].casefold(), row["pk"], match))
+    scored.sort(key=lambda entry: entry[:4])
+    shown = scored[:limit]
+    loaded = clients.in_bulk([entry[3] for entry in shown])
+    return [ClientMatch(client=loaded[pk], score=match.score, reasons=match.reasons) for *_order, pk, match in shown if pk in loaded]
 
 
 def likely_duplicates(agency: Agency, data: dict[str, Any], exclude_pk: int | None = None) -> list[ClientMatch]:
@@ -136,15 +185,120 @@ def likely_duplicates(agency: Agency, data: dict[str, Any], exclude_pk: int | No
     probe.phone = matching.normalise_phone(probe.phone) or ""
     probe.email = matching.fold_email(probe.email)
     conditions = []
+    owners: frozenset[int] = frozenset()
     if probe.date_of_birth:
         conditions.append(Q(date_of_birth=probe.date_of_birth))
     if probe.phone:
         conditions.append(Q(phone=probe.phone))
+        owners = _additional_phone_owners(agency, phone=probe.phone)
+        if owners:
+            conditions.append(Q(pk__in=owners))
     if probe.email:
         conditions.append(Q(email_folded=probe.email))
     if not conditions:
         return []
-    candidates = Client.objects.for_agency(agency).filter(agency=agency, is_anonymous=False).filter(reduce(or_, conditions))
+    candidates = (
+        Client.objects.for_agency(agency).filter(agency=agency, is_anonymous=False).exclude(status=Client.Status.MERGED).filter(reduce(or_, conditions))
+    )
     if exclude_pk is not None:
         candidates = candidates.exclude(pk=exclude_pk)
-    return _ranked(candidates[:CANDIDATE_LIMIT], probe, None, keep=matching.is_likely_duplicate)
+    return _ranked(candidates[:CANDIDATE_LIMIT], probe, None, keep=matching.is_likely_duplicate, phone_owners=owners)
+
+
+# ---- Filters: program, assigned staff, status, safety flag, language, age (the list page and the API) ----
+
+# What a filter may ask for; merged clients are never listed or found.
+LISTED_STATUSES = (Client.Status.ACTIVE, Client.Status.ARCHIVED)
+MAX_AGE = 130
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
+
+
+def is_language_code(code: str) -> bool:
+    return bool(_LANGUAGE_CODE.match(code or ""))
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year without one
+        return day.replace(year=day.year - years, day=28)
+
+
+def _age_ranges_overlapping(min_age: int | None, max_age: int | None) -> list[str]:
+    """The AgeRange values (what anonymous clients keep) that overlap [min_age, max_age]."""
+    from caseload.clients.models import AgeRange
+
+    found = []
+    for value in AgeRange.values:
+        low, _dash, high = value.rstrip("+").partition("-")
+        low_age, high_age = int(low), int(high) if high else MAX_AGE
+        if (min_age is None or high_age >= min_age) and (max_age is None or low_age <= max_age):
+            found.append(value)
+    return found
+
+
+def filter_clients(
+    base: QuerySet,
+    *,
+    agency: Agency,
+    program: Any = None,
+    staff: Any = None,
+    status: str | None = None,
+    flagged: bool | None = None,
+    language: str = "",
+    min_age: int | None = None,
+    max_age: int | None = None,
+    today: date | None = None,
+) -> QuerySet:
+    """``base`` (the agency's clients) narrowed by the filters given; None or "" leaves a filter off.
+
+    ``program``: an open enrolment in it; ``staff``: a Membership assigned to the client; ``status``:
+    active or archived (merged clients never show); ``flagged``: an active safety flag or none;
+    ``language``: the preferred language or one of the spoken ones; ``min_age``/``max_age``: in whole
+    years from the date of birth, or from the age range when the date of birth is unknown (anonymous
+    clients). ``program`` and ``staff`` must belong to ``agency`` (the callers look them up there).
+    """
+    from django.db.models import Exists, OuterRef, TextField
+    from django.db.models.functions import Cast
+
+    from caseload.clients.models import Assignment, Enrolment
+
+    clients = base.filter(agency=agency).exclude(status=Client.Status.MERGED)
+    if status:
+        clients = clients.filter(status=status)
+    if program is not None:
+        enrolled = Enrolment.objects.filter(agency=agency, program=program, client=OuterRef("pk"), end_date__isnull=True)
+        clients = clients.filter(Exists(enrolled))
+    if staff is not None:
+        assigned = Assignment.objects.filter(agency=agency, staff=staff, client=OuterRef("pk"))
+        clients = clients.filter(Exists(assigned))
+    if flagged is not None:
+        clients = clients.filter(has_safety_flag=flagged)
+    if language:
+        if connections[clients.db].vendor == "postgresql":
+            spoken = Q(spoken_languages__contains=[language])
+        else:
+            clients = clients.alias(spoken_text=Cast("spoken_languages", TextField()))
+            spoken = Q(spoken_text__contains=f'"{language}"')
+        clients = clients.filter(Q(preferred_language=language) | spoken)
+    if min_age is not None or max_age is not None:
+        today = today or _today()
+        born = Q(date_of_birth__isnull=False)
+        if min_age is not None:
+            born &= Q(date_of_birth__lte=_years_before(today, min_age))
+        if max_age is not None:
+            born &= Q(date_of_birth__gt=_years_before(today, max_age + 1))
+        ranged = Q(date_of_birth__isnull=True, age_range__in=_age_ranges_overlapping(min_age, max_age))
+        clients = clients.filter(born | ranged)
+    return clients
+
+
+def _today() -> date:
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+def current_privacy_statement(agency: Agency) -> PrivacyStatement | None:
+    """The agency's privacy statement in use: the latest published (None before the first)."""
+    return PrivacyStatement.objects.for_agency(agency).filter(agency=agency, published_at__lte=timezone.now()).order_by("-published_at", "-pk").first()

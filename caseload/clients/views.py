@@ -12,6 +12,7 @@ from typing import Any
 
 import phonenumbers
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -22,9 +23,12 @@ from django.utils.translation import gettext as _
 
 from caseload.audit.actions import record
 from caseload.audit.models import AuditEvent
+from caseload.clients.filters import ADVANCED, ClientFilterForm, active_filters
+from caseload.clients.menu import actions_menu, assignments_of, enrolments_of
 from caseload.clients.models import Client
-from caseload.clients.queries import search_clients
-from caseload.tenancy.access import get_for_agency, perm_required
+from caseload.clients.queries import filter_clients, search_clients
+from caseload.clients.referrals import pending_incoming_count
+from caseload.tenancy.access import get_for_agency, has_perm, perm_required
 from caseload.web.tables import Column, Table, table_response
 
 CLIENTS_VIEW = "clients.view"
@@ -94,17 +98,25 @@ class Row:
     reasons: list[str]
 
 
-def _status(request: HttpRequest) -> str:
-    status = request.GET.get("status", Client.Status.ACTIVE)
-    return status if status in Client.Status.values else Client.Status.ACTIVE
-
-
 @perm_required(CLIENTS_VIEW)
 def client_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
-    status = _status(request)
-    clients = Client.objects.for_agency(request.agency).filter(agency=request.agency, status=status)
-    context: dict[str, Any] = {"search": search, "status": status, "statuses": STATUSES}
+    filter_form = ClientFilterForm(request.GET, agency=request.agency, membership=request.membership)
+    chosen = filter_form.values()
+    status = chosen["status"]
+    for problem in filter_form.problems():
+        messages.warning(request, _("A filter was ignored. %(problem)s") % {"problem": problem})
+    clients = filter_clients(Client.objects.for_agency(request.agency), agency=request.agency, **chosen)
+    shown = active_filters(request, filter_form)
+    context: dict[str, Any] = {
+        "search": search,
+        "status": status,
+        "statuses": STATUSES,
+        "filter_form": filter_form,
+        "active_filters": shown,
+        "advanced_open": bool(shown) or any(name in filter_form.errors for name in ADVANCED),
+        "incoming_referrals": pending_incoming_count(request.agency) if has_perm(request, "clients.refer") else 0,
+    }
     if search:
         matches = search_clients(request.agency, search, limit=SEARCH_LIMIT, base=clients)
         context["results"] = [
@@ -133,8 +145,14 @@ def client_list(request: HttpRequest) -> HttpResponse:
         ],
         default_sort="name",
         caption=_("Archived clients") if archived else _("Active clients"),
-        empty_title=_("No archived clients") if archived else _("No clients yet"),
-        empty_text=_("Clients your agency archives are kept here.") if archived else _("Clients your agency registers will be listed here."),
+        empty_title=_("No clients match these filters") if shown else _("No archived clients") if archived else _("No clients yet"),
+        empty_text=(
+            _("Remove a filter to see more clients.")
+            if shown
+            else _("Clients your agency archives are kept here.")
+            if archived
+            else _("Clients your agency registers will be listed here.")
+        ),
         empty_icon="users",
     )
     return table_response(request, "clients/list.html", {**context, "table": table}, table)
@@ -176,7 +194,13 @@ def client_frame(request: HttpRequest, client: Client, active: str = "overview")
         "phone": display_phone(client.phone),
         "initials": initials(client),
         "safety_flag": client.safety_flags.filter(removed_at__isnull=True).first() if client.has_safety_flag else None,
+        "assignments": list(client.assignments.select_related("staff__user").order_by("-is_primary", "assigned_at", "pk")),
         "tabs": tabs,
+        # The Actions menu (key -> URL of each action allowed and applicable now), and the Staff and
+        # Programs cards' rows, read only when a template shows them.
+        "client_menu": actions_menu(request, client),
+        "client_assignments": lambda: assignments_of(client),
+        "client_enrolments": lambda: enrolments_of(client),
     }
 
 
@@ -184,8 +208,6 @@ def client_frame(request: HttpRequest, client: Client, active: str = "overview")
 def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_for_agency(request, Client, pk=pk)
     record(agency=request.agency, actor=request.user, action=AuditEvent.Action.VIEW, obj=client, client_id=client.pk)
-    return render(
-        request,
-        "clients/detail.html",
-        {**client_frame(request, client), "missing": _missing(client), "language": language_name(client.preferred_language)},
-    )
+    from caseload.clients.overview import overview
+
+    return render(request, "clients/detail.html", {**client_frame(request, client), **overview(request, client)})

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from caseload.accounts.models import User
 from caseload.audit.actions import Action, record
-from caseload.clients.actions import next_client_number, refresh_search_fields, register_client
+from caseload.clients.actions import insert_search_keys, next_client_number, refresh_search_fields, register_client
 from caseload.clients.models import Client
 from caseload.tenancy import actions
 from caseload.tenancy.models import Agency, Funder, Membership, Program, Role
@@ -139,8 +139,38 @@ def seed_agency(spec: DemoAgency, clients: int) -> Agency:
                 membership.programs.set(programs[:2] if role_name == "Caseworker" else programs)
             if role_name == "Manager":
                 manager = membership
+        seed_privacy_statement(agency)
         seed_clients(agency, clients)
     return agency
+
+
+PRIVACY_STATEMENT_EN = """{agency} collects your personal information (name, contact details, date of birth, language, immigration status and the services you receive) to provide and plan services for you and to report to the organisations that fund them.
+
+Your information is entered in Caseload and shared only with the staff of {agency} who work with you. Funders receive statistics and the records their programs require, never your case notes. We share your information with another organisation only with your consent, or when the law requires it.
+
+You may see and correct your information at any time, and you may withdraw your consent. If you do not accept this statement, we can still serve you anonymously, without keeping anything that identifies you."""
+
+PRIVACY_STATEMENT_FR = """{agency} recueille vos renseignements personnels (nom, coordonnées, date de naissance, langue, statut d'immigration et services reçus) pour vous offrir des services, les planifier et rendre compte aux organismes qui les financent.
+
+Vos renseignements sont saisis dans Caseload et communiqués uniquement au personnel de {agency} qui travaille avec vous. Les bailleurs de fonds reçoivent des statistiques et les dossiers que leurs programmes exigent, jamais vos notes de cas. Nous ne communiquons vos renseignements à un autre organisme qu'avec votre consentement, ou lorsque la loi l'exige.
+
+Vous pouvez consulter et corriger vos renseignements en tout temps, et retirer votre consentement. Si vous n'acceptez pas cette déclaration, nous pouvons tout de même vous servir de façon anonyme, sans rien conserver qui vous identifie."""
+
+
+def seed_privacy_statement(agency: Agency) -> None:
+    """The agency's first privacy statement, in English and French (once)."""
+    from caseload.clients.actions import publish_privacy_statement
+    from caseload.clients.models import PrivacyStatement
+
+    if PrivacyStatement.objects.for_agency(agency).exists():
+        return
+    publish_privacy_statement(
+        agency=agency,
+        actor=None,
+        version="2026-1",
+        text=PRIVACY_STATEMENT_EN.format(agency=agency.name),
+        text_fr=PRIVACY_STATEMENT_FR.format(agency=agency.name),
+    )
 
 
 def seed_clients(agency: Agency, target: int) -> int:
@@ -161,12 +191,18 @@ def seed_clients(agency: Agency, target: int) -> int:
         batch.append(client)
         number += 1
         if len(batch) == 5000:
-            Client.objects.bulk_create(batch)
+            _bulk_create_clients(batch)
             batch = []
-    Client.objects.bulk_create(batch)
+    _bulk_create_clients(batch)
     if remaining:
         record(agency=agency, actor=None, action=Action.CREATE, object_type="clients.client", object_repr=f"{remaining} generated clients", changes={"count": [None, remaining]})
     return target - existing
+
+
+def _bulk_create_clients(batch: list[Client]) -> None:
+    """Insert generated clients with their search keys (register_client writes them one by one)."""
+    Client.objects.bulk_create(batch)
+    insert_search_keys(batch)
 
 
 def seed(clients: int = 50) -> list[Agency]:

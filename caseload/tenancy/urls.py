@@ -1,5 +1,6 @@
 from django.urls import path
 
+from caseload.clients import profile_views
 from caseload.tenancy import views
 
 app_name = "tenancy"
@@ -15,6 +16,7 @@ urlpatterns = [
     path("programs/<int:pk>/staff/add/", views.program_staff_add, name="program_staff_add"),
     path("programs/<int:pk>/staff/remove/", views.program_staff_remove, name="program_staff_remove"),
     path("funders/", views.funder_list, name="funder_list"),
+    path("privacy-statement/", profile_views.privacy_statements, name="privacy_statements"),
     path("funders/new/", views.funder_create, name="funder_create"),
     path("funders/<int:pk>/", views.funder_edit, name="funder_edit"),
     path("funders/<int:pk>/delete/", views.funder_delete, name="funder_delete"),

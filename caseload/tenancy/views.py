@@ -45,6 +45,7 @@ SECTIONS = [
     ("tenancy:agency_settings", gettext_lazy("Agency settings"), gettext_lazy("Name, time zone, languages and log-in rules."), AGENCY_MANAGE, "settings"),
     ("tenancy:program_list", gettext_lazy("Programs"), gettext_lazy("The programs the agency runs, their funders and staff."), AGENCY_MANAGE, "layers"),
     ("tenancy:funder_list", gettext_lazy("Funders"), gettext_lazy("Who funds the programs and receives reports."), AGENCY_MANAGE, "briefcase"),
+    ("tenancy:privacy_statements", gettext_lazy("Privacy statement"), gettext_lazy("What clients accept before their profile is created."), AGENCY_MANAGE, "shield"),
     ("tenancy:staff_list", gettext_lazy("Staff"), gettext_lazy("Staff members, their roles, programs and managers."), STAFF_MANAGE, "users"),
     ("tenancy:role_list", gettext_lazy("Roles"), gettext_lazy("Named sets of permissions given to staff."), STAFF_MANAGE, "key"),
     ("audit:list", gettext_lazy("Audit log"), gettext_lazy("Who saw and changed what, and when."), "audit.view", "shield"),

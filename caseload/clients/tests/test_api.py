@@ -69,10 +69,10 @@ class TestPermissions:
 
 
 class TestList:
-    def test_it_lists_active_clients_by_default_and_archived_ones_on_request(self, api, register, agency, caseworker):
+    def test_it_lists_active_clients_by_default_and_archived_ones_on_request(self, api, register, agency, manager):
         active = register(agency, given_name="Amina", family_name="Haddad")
         archived = register(agency, given_name="Wei", family_name="Tanaka")
-        session = api.as_user(caseworker)
+        session = api.as_user(manager)
         assert session.post(url(archived, "archive/")).status_code == 200
         body = session.get(URL).json()
         assert [c["id"] for c in body["results"]] == [active.pk]
@@ -211,12 +211,20 @@ class TestUpdate:
 
 
 class TestArchive:
-    def test_archiving_and_unarchiving_are_audited(self, api, register, agency, caseworker):
+    def test_archiving_and_unarchiving_are_audited(self, api, register, agency, manager):
         client = register(agency, given_name="Amina", family_name="Haddad")
-        session = api.as_user(caseworker)
+        session = api.as_user(manager)
         archived = session.post(url(client, "archive/"))
         assert archived.status_code == 200
         assert archived.json()["status"] == "archived"
         assert session.post(url(client, "unarchive/")).json()["status"] == "active"
         changes = [event.changes for event in events(agency, action=AuditEvent.Action.CHANGE, client_id=client.pk)]
         assert changes == [{"status": ["active", "archived"]}, {"status": ["archived", "active"]}]
+
+    def test_archiving_needs_clients_archive_not_just_clients_change(self, api, register, agency, caseworker):
+        client = register(agency, given_name="Amina", family_name="Haddad")
+        session = api.as_user(caseworker)
+        assert session.post(url(client, "archive/")).status_code == 403
+        assert session.post(url(client, "unarchive/")).status_code == 403
+        (unchanged,) = clients_of(agency)
+        assert unchanged.status == Client.Status.ACTIVE

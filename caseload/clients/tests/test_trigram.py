@@ -5,6 +5,7 @@ import importlib
 import pytest
 from django.db import connection
 
+from caseload.clients.actions import refresh_search_keys
 from caseload.clients.matching import REASON_SIMILAR_NAME, search_fields
 from caseload.clients.models import Client
 from caseload.clients.queries import CANDIDATE_LIMIT, name_candidates, search_clients
@@ -32,6 +33,7 @@ def add_decoys(agency, count: int) -> None:
         decoys.append(client)
     with agency_scope(agency):
         Client.objects.for_agency(agency).bulk_create(decoys)
+        refresh_search_keys(decoys)
 
 
 @postgresql_only

@@ -50,6 +50,7 @@ def rows(agency):
         "funder_create": {"name": "New funder"},
         "funder_edit": {"name": "Renamed funder"},
         "funder_delete": {},
+        "privacy_statements": {"version": "2026-1", "text": "We keep your information safe."},
         "staff_add": {"email": "new.person@example.org", "full_name": "New Person", "role": role(agency, "Caseworker").pk},
         "staff_edit": {"role": role(agency, "Front desk").pk, "is_active": "on"},
         "staff_deactivate": {},

@@ -54,6 +54,74 @@ def a_client(agency: Agency) -> models.Model:
         return register_client(agency=agency, actor=None, data={"given_name": "Amina", "family_name": "Haddad"})
 
 
+def a_referral(agency: Agency) -> models.Model:
+    """A referral to an outside organisation (one to another agency needs a second agency)."""
+    from caseload.clients.referrals import record_external_referral
+
+    client = a_client(agency)
+    with agency_scope(agency):
+        return record_external_referral(client, None, organisation="Food bank", reason="Groceries", client_consent=True)
+
+
+def an_incoming_referral(agency: Agency) -> models.Model:
+    """A referral another agency sent to this one."""
+    from caseload.clients.models import IncomingReferral
+    from caseload.clients.referrals import refer_to_agency
+    from caseload.testing.factories import make_agency
+
+    sender = make_agency()
+    client = a_client(sender)
+    with agency_scope(sender):
+        referral = refer_to_agency(client, None, to_agency=agency, reason="Job search", client_consent=True)
+    with agency_scope(agency):
+        return IncomingReferral.objects.for_agency(agency).get(source_referral_id=referral.pk)
+
+
+def a_merge(agency: Agency) -> models.Model:
+    from caseload.clients.merging import merge_clients
+
+    kept, merged = a_client(agency), a_client(agency)
+    with agency_scope(agency):
+        return merge_clients(kept, merged, None, "Same person")
+
+
+def a_client_import(agency: Agency) -> models.Model:
+    """A checked import, ready to run (a row with an error would make it invalid)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from caseload.clients.importing import create_import
+
+    upload = SimpleUploadedFile("clients.csv", b"given_name,family_name,phone\nAmina,Haddad,416-555-0123\n", content_type="text/csv")
+    with agency_scope(agency):
+        return create_import(agency=agency, actor=None, upload=upload)[0]
+
+
+def a_client_with_email(agency: Agency) -> models.Model:
+    """A new client with an email: flag, link to CaMS, archive, invite to the portal and assign all apply."""
+    from caseload.clients.actions import register_client
+
+    with agency_scope(agency):
+        return register_client(agency=agency, actor=None, data={"given_name": "Amina", "family_name": "Haddad", "email": "amina@example.org"})
+
+
+def a_client_with_everything(agency: Agency) -> models.Model:
+    """A flagged, archived client, linked to CaMS, invited to the portal, with staff and an open enrolment:
+    every "undo" page of the Actions menu applies."""
+    from caseload.clients import actions
+
+    client = a_client_with_email(agency)
+    program = make_program(agency, "Job Search Workshop")
+    staff = make_member(agency, "Caseworker")
+    with agency_scope(agency):
+        actions.flag_client(client, None, "Meet with two staff present.")
+        actions.archive_client(client, None)
+        actions.link_cams(client, None, "1234567")
+        actions.invite_to_portal(client, None)
+        actions.assign_staff(client, None, staff)
+        actions.enrol_client(client, None, program)
+    return client
+
+
 MODEL_FACTORIES: dict[type[models.Model], Callable[[Agency], models.Model]] = {
     Program: make_program,
     Funder: make_funder,
@@ -82,8 +150,48 @@ OBJECT_FACTORIES: dict[str, Callable[[Agency], models.Model]] = {
     "api:agency-detail": lambda agency: agency,
     "api:message-detail": an_outbound_message,
     "clients:detail": a_client,
+    # The Actions menu's pages (clients/action_views.py), each on a client it applies to.
+    "clients:assign": a_client_with_email,
+    "clients:assign_me": a_client_with_email,
+    "clients:unassign": a_client_with_everything,
+    "clients:flag": a_client_with_email,
+    "clients:unflag": a_client_with_everything,
+    "clients:archive": a_client_with_email,
+    "clients:unarchive": a_client_with_everything,
+    "clients:cams_link": a_client_with_email,
+    "clients:cams_unlink": a_client_with_everything,
+    "clients:portal_invite": a_client_with_email,
+    "clients:portal_resend": a_client_with_everything,
+    "clients:portal_reset": a_client_with_everything,
+    "clients:enrol": a_client_with_email,
+    "clients:end_enrolment": a_client_with_everything,
+    "api:client-assignments": a_client_with_everything,
+    "api:client-safety-flags": a_client_with_everything,
+    "api:client-enrolments": a_client_with_everything,
+    "clients:edit": a_client,
+    "clients:consent": a_client,
     "api:client-archive": a_client,
     "api:client-unarchive": a_client,
+    "clients:refer": a_client,
+    "clients:refer_outside": a_client,
+    "clients:referral_withdraw": a_referral,
+    "clients:incoming_accept": an_incoming_referral,
+    "clients:incoming_decline": an_incoming_referral,
+    "clients:merge": a_client,
+    "clients:merge_undo": a_merge,
+    "clients:import_detail": a_client_import,
+    "clients:import_confirm": a_client_import,
+    "clients:import_cancel": a_client_import,
+    "clients:import_report": a_client_import,
+    "api:client-refer": a_client,
+    "api:client-merge": a_client,
+    "api:referral-detail": a_referral,
+    "api:referral-withdraw": a_referral,
+    "api:incoming-referral-detail": an_incoming_referral,
+    "api:incoming-referral-accept": an_incoming_referral,
+    "api:incoming-referral-decline": an_incoming_referral,
+    "api:merge-detail": a_merge,
+    "api:merge-undo": a_merge,
 }
 
 # URLs whose arguments the sweep cannot fill (name, or route when unnamed) -> why, and where tested.
