@@ -315,6 +315,10 @@ OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
 OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 60 * 60)
 OUTBOX_REDISPATCH_SECONDS = env_int("OUTBOX_REDISPATCH_SECONDS", 300)
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", "CA")
+# A background check or import of clients that has shown no sign of life for this long lost its
+# worker: clients.recover_stalled_imports (every 5 minutes) marks it failed so it can be run again.
+# Keep it well above the longest step without progress (the final write of a 20,000-row import).
+CLIENT_IMPORT_STALL_SECONDS = env_int("CLIENT_IMPORT_STALL_SECONDS", 600)
 
 # --- Files ---------------------------------------------------------------------------------
 

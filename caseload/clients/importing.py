@@ -29,10 +29,11 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.conf.locale import LANG_INFO
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -49,6 +50,7 @@ from caseload.clients import matching
 from caseload.clients.actions import clean_phone, insert_search_keys, next_client_number, refresh_search_fields
 from caseload.clients.models import Client, ClientImport, ClientPhone, ContactMethod, ImmigrationStatus, ReferralSource
 from caseload.tenancy.models import Agency
+from caseload.tenancy.scoping import agency_scope, all_agencies
 
 logger = logging.getLogger(__name__)
 
@@ -817,7 +819,19 @@ def find_duplicates(agency: Agency, rows: list[CleanRow]) -> list[dict[str, Any]
 
 def _progress(client_import: ClientImport, done: int) -> None:
     client_import.processed_rows = done
-    ClientImport.objects.for_agency(client_import.agency).filter(pk=client_import.pk).update(processed_rows=done)
+    ClientImport.objects.for_agency(client_import.agency).filter(pk=client_import.pk).update(
+        processed_rows=done, heartbeat_at=timezone.now()
+    )
+
+
+def _beat(client_import: ClientImport, status: str) -> bool:
+    """A run starts: show it is alive. False when the import is no longer ``status`` (cancelled,
+    or failed by recover_stalled_imports while the task waited for a worker): leave it alone."""
+    return bool(
+        ClientImport.objects.for_agency(client_import.agency)
+        .filter(pk=client_import.pk, status=status)
+        .update(heartbeat_at=timezone.now())
+    )
 
 
 def _language() -> str:
@@ -836,6 +850,7 @@ def create_import(*, agency: Agency, actor: Any, upload: Any) -> tuple[ClientImp
             status=Status.VALIDATING,
             total_rows=len(parsed.rows),
             rows=parsed.rows,
+            heartbeat_at=timezone.now(),
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         record(
@@ -920,6 +935,9 @@ def validate_import(client_import: ClientImport) -> ClientImport:
     Does nothing to an import no longer being checked (cancelled meanwhile)."""
     if client_import.status != Status.VALIDATING:
         return client_import
+    if not _beat(client_import, Status.VALIDATING):
+        client_import.refresh_from_db()
+        return client_import
     cleaned, errors = clean_rows(client_import, partial(_progress, client_import))
     duplicates = find_duplicates(client_import.agency, [clean for clean in cleaned if not clean.errors])
     client_import.status = Status.INVALID if errors else Status.READY
@@ -934,6 +952,7 @@ def validate_import(client_import: ClientImport) -> ClientImport:
         duplicates=duplicates,
         processed_rows=client_import.total_rows,
         rows=client_import.rows,
+        heartbeat_at=timezone.now(),
     )
     return client_import
 
@@ -956,7 +975,7 @@ def start_import(client_import: ClientImport, actor: Any, *, skip_duplicates: bo
     claimed = (
         ClientImport.objects.for_agency(agency)
         .filter(pk=client_import.pk, status__in=[Status.READY, Status.FAILED])
-        .update(status=Status.IMPORTING, processed_rows=0, failure="")
+        .update(status=Status.IMPORTING, processed_rows=0, failure="", heartbeat_at=timezone.now())
     )
     if not claimed:
         client_import.refresh_from_db()
@@ -1055,6 +1074,9 @@ def import_clients(client_import: ClientImport, actor: Any, *, skip_duplicates: 
     agency = client_import.agency
     if client_import.status != Status.IMPORTING:
         return client_import
+    if not _beat(client_import, Status.IMPORTING):
+        client_import.refresh_from_db()
+        return client_import
     try:
         cleaned, errors = clean_rows(client_import)
         if errors:
@@ -1104,6 +1126,7 @@ def import_clients(client_import: ClientImport, actor: Any, *, skip_duplicates: 
                     processed_rows=client_import.total_rows,
                     finished_at=finished,
                     rows=[],
+                    heartbeat_at=finished,
                 )
             )
             if not finished_here:
@@ -1116,16 +1139,21 @@ def import_clients(client_import: ClientImport, actor: Any, *, skip_duplicates: 
             if isinstance(error, ValidationError)
             else _("The import stopped on an unexpected error (%(error)s).") % {"error": f"{type(error).__name__}: {error}"[:500]}
         )
-        ClientImport.objects.for_agency(agency).filter(pk=client_import.pk).update(
-            status=Status.FAILED, failure=failure, finished_at=timezone.now()
+        # Only an import still running here: one recover_stalled_imports failed and a retry finished
+        # meanwhile stays done.
+        failed_here = (
+            ClientImport.objects.for_agency(agency)
+            .filter(pk=client_import.pk, status=Status.IMPORTING)
+            .update(status=Status.FAILED, failure=failure, finished_at=timezone.now(), heartbeat_at=timezone.now())
         )
-        record(
-            agency=agency,
-            actor=actor,
-            action=Action.CHANGE,
-            obj=client_import,
-            changes={"status": [Status.IMPORTING, Status.FAILED]},
-        )
+        if failed_here:
+            record(
+                agency=agency,
+                actor=actor,
+                action=Action.CHANGE,
+                obj=client_import,
+                changes={"status": [Status.IMPORTING, Status.FAILED]},
+            )
     client_import.refresh_from_db()
     return client_import
 
@@ -1139,7 +1167,7 @@ def cancel_import(client_import: ClientImport, actor: Any) -> ClientImport:
     cancelled = (
         ClientImport.objects.for_agency(client_import.agency)
         .filter(pk=client_import.pk, status__in=CANCELLABLE)
-        .update(status=Status.CANCELLED, rows=[], finished_at=timezone.now())
+        .update(status=Status.CANCELLED, rows=[], finished_at=timezone.now(), heartbeat_at=timezone.now())
     )
     client_import.refresh_from_db()
     if not cancelled:
@@ -1154,6 +1182,83 @@ def cancel_import(client_import: ClientImport, actor: Any) -> ClientImport:
         changes={"status": [before, Status.CANCELLED]},
     )
     return client_import
+
+
+# --- Runs whose worker died --------------------------------------------------------------------
+
+RUNNING = (Status.VALIDATING, Status.IMPORTING)
+# A stopped check cannot be trusted to have found every duplicate: the import is closed as "has
+# errors" (it offers an upload of the file again and cancelling); a stopped import keeps its checked
+# rows and is "failed", which offers running it again.
+STALLED = {
+    Status.VALIDATING: (
+        Status.INVALID,
+        gettext_lazy("The background worker stopped before the check finished; nothing was written. Upload the file again."),
+    ),
+    Status.IMPORTING: (
+        Status.FAILED,
+        gettext_lazy("The background worker stopped before the import finished; nothing was written. Run it again."),
+    ),
+}
+
+
+def _silent_since(cutoff: datetime) -> models.Q:
+    return models.Q(heartbeat_at__lt=cutoff) | models.Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+
+
+def recover_stalled_imports(now: datetime | None = None) -> int:
+    """Close every check or import, of every agency, whose run has shown no sign of life for
+    ``CLIENT_IMPORT_STALL_SECONDS`` (its worker died): a check becomes ``invalid``, an import
+    ``failed``, with the reason, audited in the import's agency with no actor. Nothing of a dead run
+    was written (one transaction), so the import can be run, or the file uploaded, again.
+
+    A system job (clients.recover_stalled_imports, every 5 minutes). Returns how many were closed.
+    A run still alive that is closed anyway finds its import no longer running and writes nothing.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.CLIENT_IMPORT_STALL_SECONDS)
+    with all_agencies():
+        stalled = list(
+            ClientImport.objects.filter(status__in=RUNNING)
+            .filter(_silent_since(cutoff))
+            .select_related("agency", "created_by")
+            .defer("rows", "errors", "duplicates")
+            .order_by("pk")
+        )
+    recovered = 0
+    for client_import in stalled:
+        agency, before = client_import.agency, client_import.status
+        status, reason = STALLED[before]
+        language = getattr(client_import.created_by, "preferred_language", "") or settings.LANGUAGE_CODE
+        try:
+            with agency_scope(agency), translation.override(language), transaction.atomic():
+                failure = str(reason)
+                changes: dict[str, Any] = {"status": status, "failure": failure, "finished_at": now, "heartbeat_at": now}
+                if before == Status.VALIDATING:
+                    # The file must be uploaded again: its unchecked rows (personal data) go now.
+                    changes["rows"] = []
+                closed = (
+                    ClientImport.objects.for_agency(agency)
+                    .filter(pk=client_import.pk, status=before)
+                    .filter(_silent_since(cutoff))
+                    .update(**changes)
+                )
+                if not closed:
+                    continue
+                record(
+                    agency=agency,
+                    actor=None,
+                    action=Action.CHANGE,
+                    obj=client_import,
+                    object_repr=client_import.file_name,
+                    changes={"status": [before, status], "failure": [client_import.failure, failure]},
+                )
+        except Exception:
+            logger.exception("Stalled client import %s could not be closed", client_import.pk)
+            continue
+        recovered += 1
+        logger.warning("Client import %s of agency %s stalled while %s and was closed", client_import.pk, agency.pk, before)
+    return recovered
 
 
 # --- The template ------------------------------------------------------------------------------

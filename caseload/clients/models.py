@@ -375,6 +375,10 @@ class ClientImport(AgencyOwned):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When a run last showed it was alive (started, progressed, changed status): a check or import
+    # whose heartbeat is older than CLIENT_IMPORT_STALL_SECONDS lost its worker
+    # (importing.recover_stalled_imports). Empty on imports from before it existed: created_at counts.
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

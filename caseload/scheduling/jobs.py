@@ -35,6 +35,7 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("outbox.dispatch", every=60, task="caseload.messaging.tasks.dispatch_outbox"),
     PeriodicJob("tasks.prune_results", every=6 * 60 * 60, task="caseload.scheduling.tasks.prune_task_results"),
     PeriodicJob("api.purge_idempotency", every=60 * 60, task="caseload.api.tasks.purge_idempotency"),
+    PeriodicJob("clients.recover_stalled_imports", every=5 * 60, task="caseload.clients.tasks.recover_stalled_imports"),
 ]
 
 
