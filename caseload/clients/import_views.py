@@ -72,10 +72,12 @@ def _safe(text: str) -> str:
 
 
 def status_badge(client_import: ClientImport) -> str:
+    # A check the worker never finished is refused like a file with errors, but has none to show.
+    stopped = client_import.status == Status.INVALID and client_import.failure
     return format_html(
         '<span class="badge {}">{}</span>',
         STATUS_BADGES.get(client_import.status, "badge-neutral"),
-        client_import.get_status_display(),
+        _("Stopped") if stopped else client_import.get_status_display(),
     )
 
 

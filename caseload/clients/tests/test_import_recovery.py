@@ -136,6 +136,8 @@ def test_a_stalled_check_ends_as_has_errors_and_offers_an_upload_of_the_file_aga
     assert f'href="{reverse("clients:import_upload")}"' in page and "Upload the file again" in page
     assert "Cancel this import" in page
     assert "Import the clients" not in page and "rows have errors" not in page
+    history = client.get(reverse("clients:import_list")).content.decode()
+    assert '<span class="badge badge-danger">Stopped</span>' in history and "Has errors" not in history
 
     # It cannot be imported (its duplicates were never looked for); the late check changes nothing.
     response = confirm(client, client_import, django_capture_on_commit_callbacks)
