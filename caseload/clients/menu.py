@@ -27,7 +27,11 @@ ASSIGN, FLAG, ARCHIVE, LINK, PORTAL, CHANGE = (
 )
 
 
-def actions_menu(request: HttpRequest, client: Client) -> dict[str, str]:
+def actions_menu(
+    request: HttpRequest, client: Client, *, assignments: list[Assignment] | None = None, enrolments: list[Enrolment] | None = None
+) -> dict[str, str]:
+    """The entries the user's role allows and that apply to the client now; ``assignments`` and
+    ``enrolments`` (the client's, when the caller has them) save their queries."""
     if client.status == Client.Status.MERGED:
         return {}
 
@@ -36,7 +40,9 @@ def actions_menu(request: HttpRequest, client: Client) -> dict[str, str]:
 
     entries: dict[str, str] = {}
     if has_perm(request, ASSIGN):
-        assigned = set(Assignment.objects.for_agency(client.agency).filter(client=client).values_list("staff_id", flat=True))
+        if assignments is None:
+            assignments = assignments_of(client)
+        assigned = {assignment.staff_id for assignment in assignments}
         if request.membership.pk not in assigned:
             entries["assign_me"] = url("assign_me")
         entries["assign"] = url("assign")
@@ -44,7 +50,9 @@ def actions_menu(request: HttpRequest, client: Client) -> dict[str, str]:
             entries["unassign"] = url("unassign")
     if has_perm(request, CHANGE):
         entries["enrol"] = url("enrol")
-        if Enrolment.objects.for_agency(client.agency).filter(client=client, end_date__isnull=True).exists():
+        if enrolments is None:
+            enrolments = enrolments_of(client)
+        if any(enrolment.end_date is None for enrolment in enrolments):
             entries["end_enrolment"] = url("end_enrolment")
     if has_perm(request, FLAG):
         entries["unflag" if client.has_safety_flag else "flag"] = url("unflag" if client.has_safety_flag else "flag")

@@ -187,6 +187,9 @@ def client_frame(request: HttpRequest, client: Client, active: str = "overview")
     ``active`` names the current tab (a later issue's tab adds its entry to ``tabs``).
     """
     tabs = [{"label": _("Overview"), "url": reverse("clients:detail", args=[client.pk]), "current": active == "overview"}]
+    # One query each, shared by the ribbon, the Actions menu and the Staff and Programs cards.
+    assignments = assignments_of(client)
+    enrolments = enrolments_of(client)
     return {
         "client": client,
         "name": legal_name(client),
@@ -194,13 +197,13 @@ def client_frame(request: HttpRequest, client: Client, active: str = "overview")
         "phone": display_phone(client.phone),
         "initials": initials(client),
         "safety_flag": client.safety_flags.filter(removed_at__isnull=True).first() if client.has_safety_flag else None,
-        "assignments": list(client.assignments.select_related("staff__user").order_by("-is_primary", "assigned_at", "pk")),
+        "assignments": assignments,
         "tabs": tabs,
         # The Actions menu (key -> URL of each action allowed and applicable now), and the Staff and
-        # Programs cards' rows, read only when a template shows them.
-        "client_menu": actions_menu(request, client),
-        "client_assignments": lambda: assignments_of(client),
-        "client_enrolments": lambda: enrolments_of(client),
+        # Programs cards' rows.
+        "client_menu": actions_menu(request, client, assignments=assignments, enrolments=enrolments),
+        "client_assignments": assignments,
+        "client_enrolments": enrolments,
     }
 
 

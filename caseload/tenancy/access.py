@@ -57,6 +57,9 @@ def get_for_agency(request: HttpRequest, model: type[M] | models.QuerySet, **loo
     """The object of the request's agency matching ``lookup``, or 404 (never 403: no existence leak)."""
     queryset = model.objects.for_agency(request.agency) if isinstance(model, type) else model.filter(agency=request.agency)
     try:
-        return queryset.get(**lookup)
+        found = queryset.get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+    if getattr(found, "agency_id", None) == request.agency.pk:
+        found.agency = request.agency  # already loaded: spare each caller a query for it
+    return found

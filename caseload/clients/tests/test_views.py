@@ -231,3 +231,38 @@ def test_phones_read_nationally_at_home_and_internationally_abroad():
     assert display_phone("+16135550142") == "(613) 555-0142"
     assert display_phone("+33142685300") == "+33 1 42 68 53 00"
     assert display_phone("") == ""
+
+
+def test_the_profile_runs_as_many_queries_with_many_staff_programs_phones_and_referrals_as_with_one(client, agency, admin, register):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from caseload.clients import actions, referrals
+    from caseload.tenancy.models import Program
+    from caseload.tenancy.scoping import agency_scope
+    from caseload.testing.factories import make_member
+
+    amina = register(agency, given_name="Amina", family_name="Yusuf", phone="613-555-0199")
+    client.force_login(admin)
+
+    def add(n):
+        with agency_scope(agency):
+            member = make_member(agency, "Caseworker", email=f"worker{n}@northside.example.org")
+            actions.assign_staff(amina, admin, member)
+            actions.enrol_client(amina, admin, Program.objects.create(agency=agency, name=f"Program {n}"))
+            referrals.record_external_referral(amina, admin, organisation=f"Food bank {n}", reason="Food", client_consent=True)
+        with agency_scope(agency):
+            actions.set_phones(amina, admin, [{"number": f"613-555-01{m:02d}", "kind": "home"} for m in range(n + 1)])
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("clients:detail", args=[amina.pk])).status_code == 200
+        return len(captured)
+
+    add(0)
+    one = queries()
+    for n in range(1, 5):
+        add(n)
+    assert queries() == one
+    # Of these, 3 keep the idle session alive and, on PostgreSQL, 2 set and restore the row-level-security agency.
+    assert one <= 16
