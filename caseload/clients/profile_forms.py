@@ -45,6 +45,12 @@ EXTRA_LANGUAGES = {
     "zh": _("Chinese"),
 }
 
+# The languages settlement and employment agencies in Canada meet most; listed first.
+COMMON_LANGUAGES = {
+    "en", "fr", "ar", "es", "zh", "pa", "tl", "fil", "fa", "prs", "ps", "ur", "hi", "uk", "ru",
+    "so", "ti", "am", "vi", "pt", "ta", "bn", "ko", "tr", "sw",
+}
+
 PROVINCES = [
     ("AB", _("Alberta")),
     ("BC", _("British Columbia")),
@@ -175,8 +181,8 @@ class ProfileForm(forms.Form):
     spoken_languages = forms.MultipleChoiceField(
         label=_("Languages spoken"),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
-        help_text=_("Hold Ctrl (⌘ on a Mac) to choose several."),
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "language-choice"}),
+        help_text=_("Tick every language the client speaks. The ones newcomers speak most often come first."),
     )
     immigration_status = forms.ChoiceField(
         label=_("Immigration status"), required=False, choices=[("", "—"), *ImmigrationStatus.choices]
@@ -220,10 +226,12 @@ class ProfileForm(forms.Form):
         super().__init__(*args, **kwargs)
         languages = language_choices()
         self.fields["preferred_language"].choices = [("", "—"), *_with_current(languages, self.initial.get("preferred_language"))]
-        # The languages already chosen come first, where they can be seen without scrolling.
+        # The languages already chosen come first, then the most common ones, where they can be
+        # seen without scrolling the list.
         spoken = set(self.initial.get("spoken_languages") or [])
         self.fields["spoken_languages"].choices = sorted(
-            _with_current(languages, list(spoken)), key=lambda choice: choice[0] not in spoken
+            _with_current(languages, list(spoken)),
+            key=lambda choice: (choice[0] not in spoken, choice[0] not in COMMON_LANGUAGES),
         )
         self.fields["province"].choices = _with_current(self.fields["province"].choices, self.initial.get("province"))
 
