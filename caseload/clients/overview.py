@@ -76,7 +76,7 @@ def overview(request: HttpRequest, client: Client) -> dict[str, Any]:
             .order_by("-created_at", "-pk")[:PORTAL_EVENTS]
         )
     referrals = list(client.referrals.select_related("to_agency").order_by("-created_at", "-pk"))
-    can_change = has_perm(request, "clients.change")
+    can_change = has_perm(request, "clients.change") and client.status != Client.Status.MERGED
     return {
         "language": language_label(client.preferred_language),
         "spoken_languages": [language_label(code) for code in client.spoken_languages or []],

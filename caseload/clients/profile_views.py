@@ -138,9 +138,19 @@ def client_register(request: HttpRequest) -> HttpResponse:
 # --- Editing the profile -----------------------------------------------------------------------
 
 
+def merged_notice(request: HttpRequest, client: Client) -> HttpResponse | None:
+    """A merged profile is read-only (its records live on the kept profile): back to it, saying why."""
+    if client.status != Client.Status.MERGED:
+        return None
+    messages.info(request, _("This profile was merged into another one: change the kept profile instead."))
+    return redirect("clients:detail", pk=client.pk)
+
+
 @perm_required(CLIENTS_CHANGE)
 def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_for_agency(request, Client, pk=pk)
+    if refused := merged_notice(request, client):
+        return refused
     named = not client.is_anonymous
     form_class = ProfileForm if named else AnonymousProfileForm
     posted = request.method == "POST"
@@ -169,6 +179,8 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @perm_required(CLIENTS_CHANGE)
 def client_consent(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_for_agency(request, Client, pk=pk)
+    if refused := merged_notice(request, client):
+        return refused
     statement = current_privacy_statement(request.agency)
     form = RecordConsentForm(request.POST or None)
     if request.method == "POST" and statement is not None and form.is_valid():

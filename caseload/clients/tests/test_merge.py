@@ -231,6 +231,23 @@ def test_the_merged_profile_leaves_the_list_and_shows_where_it_went(setup, admin
     assert "This profile was merged into" in page and reverse("clients:detail", args=[kept.pk]) in page
 
 
+def test_the_merged_profile_is_read_only(setup, admin, as_user):
+    agency, kept, merged = setup["agency"], setup["kept"], setup["merged"]
+    with agency_scope(agency):
+        merging.merge_clients(kept, merged, admin)
+    client = as_user(admin)
+    edit_url, consent_url = reverse("clients:edit", args=[merged.pk]), reverse("clients:consent", args=[merged.pk])
+    page = client.get(reverse("clients:detail", args=[merged.pk])).content.decode()
+    assert edit_url not in page and consent_url not in page
+
+    response = client.post(edit_url, {"given_name": "Changed", "family_name": "Name"})
+    assert response.status_code == 302 and response["Location"] == reverse("clients:detail", args=[merged.pk])
+    assert "merged into another one" in client.get(response["Location"]).content.decode()
+    assert client.get(consent_url).status_code == 302
+    merged.refresh_from_db()
+    assert merged.given_name == "Aminah"
+
+
 def test_an_administrator_merges_from_the_comparison_page_and_undoes_it(setup, admin, as_user):
     agency, kept, merged = setup["agency"], setup["kept"], setup["merged"]
     client = as_user(admin)
