@@ -30,6 +30,11 @@ from caseload.clients.models import (
 from caseload.tenancy.models import Agency, Membership, Program
 
 
+def acting_user(actor):
+    """The user to record as having acted, or None when the system acted (commands, tasks, imports)."""
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
 def next_client_number(agency: Agency) -> int:
     # Serialised by the transaction (IMMEDIATE on SQLite, the unique constraint on PostgreSQL).
     current = Client.objects.for_agency(agency).aggregate(n=Max("client_number"))["n"] or 0
@@ -117,7 +122,7 @@ def register_client(
     name; one who declined the statement can only be anonymous, and an anonymous client holds
     nothing that identifies them (only ANONYMOUS_FIELDS).
     """
-    client = Client(agency=agency, created_by=actor if getattr(actor, "is_authenticated", False) else None, **data)
+    client = Client(agency=agency, created_by=acting_user(actor), **data)
     _check_anonymity(client, data)
     if consent is not None and not consent["accepted"] and not client.is_anonymous:
         raise ValidationError(
@@ -259,7 +264,7 @@ def _save_consent(client: Client, actor, statement: PrivacyStatement, accepted: 
         statement=statement,
         accepted=bool(accepted),
         method=method,
-        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        recorded_by=acting_user(actor),
         recorded_at=timezone.now(),
     )
     record_create(agency=client.agency, actor=actor, obj=consent, client_id=client.pk)
@@ -274,7 +279,7 @@ def publish_privacy_statement(*, agency: Agency, actor, version: str, text: str,
         raise ValidationError({"version": ValidationError(_("This version is already published. Give the new one another label."), code="unique")})
     statement = PrivacyStatement(
         agency=agency, version=version, text=text, text_fr=text_fr, published_at=timezone.now(),
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
     )
     statement.full_clean()
     statement.save()
@@ -456,7 +461,7 @@ def assign_staff(client: Client, actor, staff: Membership, *, primary: bool = Fa
         if make_primary and not existing.is_primary:
             _set_primary(existing, actor, True)
         return existing
-    assignment = Assignment(agency=client.agency, client=client, staff=staff, is_primary=make_primary, assigned_by=_user(actor))
+    assignment = Assignment(agency=client.agency, client=client, staff=staff, is_primary=make_primary, assigned_by=acting_user(actor))
     assignment.save()
     record_create(agency=client.agency, actor=actor, obj=assignment, client_id=client.pk)
     return assignment
@@ -475,10 +480,6 @@ def unassign_staff(client: Client, actor, staff: Membership) -> None:
     others = [a for a in assignments if a.pk != removed.pk]
     if removed.is_primary and others:
         _set_primary(others[0], actor, True)
-
-
-def _user(actor):
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def _clean_reason(reason: str, message) -> str:
@@ -513,7 +514,7 @@ def flag_client(client: Client, actor, reason: str) -> SafetyFlag:
     _locked(client)
     if active_safety_flag(client) is not None:
         raise NotApplicable(_("This client already has a safety flag. Remove it first to raise a new one."))
-    flag = SafetyFlag.objects.create(agency=client.agency, client=client, reason=reason, raised_by=_user(actor), raised_at=timezone.now())
+    flag = SafetyFlag.objects.create(agency=client.agency, client=client, reason=reason, raised_by=acting_user(actor), raised_at=timezone.now())
     record(
         agency=client.agency,
         actor=actor,
@@ -536,7 +537,7 @@ def unflag_client(client: Client, actor, reason: str) -> SafetyFlag:
     if flag is None:
         raise NotApplicable(_("This client has no safety flag."))
     flag.removed_at = timezone.now()
-    flag.removed_by = _user(actor)
+    flag.removed_by = acting_user(actor)
     flag.removal_reason = reason
     flag.save(update_fields=["removed_at", "removed_by", "removal_reason"])
     record(
@@ -574,7 +575,7 @@ def link_cams(client: Client, actor, cams_number: str) -> Client:
             {"cams_number": _("CaMS record %(number)s is already linked to client %(client)s.") % {"number": number, "client": other.client_number}}
         )
     before = snapshot(client, CAMS_FIELDS)
-    client.cams_number, client.cams_linked_by, client.cams_linked_at = number, _user(actor), timezone.now()
+    client.cams_number, client.cams_linked_by, client.cams_linked_at = number, acting_user(actor), timezone.now()
     client.save(update_fields=CAMS_FIELDS)
     record_change(agency=client.agency, actor=actor, obj=client, before=before, client_id=client.pk)
     return client
@@ -623,7 +624,7 @@ def invite_to_portal(client: Client, actor) -> User:
     client.portal_user = user
     client.save(update_fields=["portal_user"])
     record_change(agency=client.agency, actor=actor, obj=client, before=before, client_id=client.pk)
-    send_portal_invitation(user=user, actor=_user(actor), agency=client.agency)
+    send_portal_invitation(user=user, actor=acting_user(actor), agency=client.agency)
     _record_portal_email(client, actor, "portal_invitation")
     return user
 
@@ -637,7 +638,7 @@ def resend_portal_invitation(client: Client, actor) -> User:
         raise NotApplicable(_("This client has no portal account yet: invite them first."))
     if not can_resend_portal_invitation(client):
         raise NotApplicable(_("This client has already logged in to the portal: send a password reset instead."))
-    send_portal_invitation(user=client.portal_user, actor=_user(actor), agency=client.agency)
+    send_portal_invitation(user=client.portal_user, actor=acting_user(actor), agency=client.agency)
     _record_portal_email(client, actor, "portal_invitation")
     return client.portal_user
 
@@ -649,7 +650,7 @@ def send_portal_password_reset(client: Client, actor) -> User:
     _locked(client)
     if client.portal_user_id is None:
         raise NotApplicable(_("This client has no portal account."))
-    send_password_reset(user=client.portal_user, actor=_user(actor), agency=client.agency)
+    send_password_reset(user=client.portal_user, actor=acting_user(actor), agency=client.agency)
     _record_portal_email(client, actor, "password_reset")
     return client.portal_user
 
@@ -664,7 +665,7 @@ def enrol_client(client: Client, actor, program: Program, start_date: date | Non
     _locked(client)
     if Enrolment.objects.for_agency(client.agency).filter(client=client, program=program, end_date__isnull=True).exists():
         raise ValidationError({"program": _("The client is already enrolled in %(program)s.") % {"program": program.name}})
-    enrolment = Enrolment(agency=client.agency, client=client, program=program, start_date=start_date or timezone.localdate(), created_by=_user(actor))
+    enrolment = Enrolment(agency=client.agency, client=client, program=program, start_date=start_date or timezone.localdate(), created_by=acting_user(actor))
     enrolment.full_clean()
     enrolment.save()
     record_create(agency=client.agency, actor=actor, obj=enrolment, object_repr=program.name, client_id=client.pk)

@@ -27,7 +27,8 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from caseload.clients import importing
 from caseload.clients.models import ClientImport
-from caseload.clients.views import display_phone, language_name
+from caseload.clients.profile_forms import language_label
+from caseload.clients.views import display_phone
 from caseload.tenancy.access import get_for_agency, perm_required
 from caseload.web.tables import Column, Table, table_response
 
@@ -208,7 +209,7 @@ def _preview(client_import: ClientImport) -> list[PreviewRow]:
                 born=data["date_of_birth"].isoformat() if data["date_of_birth"] else "",
                 phone=display_phone(data["phone"]),
                 email=data["email"],
-                language=language_name(data["preferred_language"]),
+                language=language_label(data["preferred_language"]),
                 status=str(dict(importing.ImmigrationStatus.choices).get(data["immigration_status"], "")),
                 duplicate=clean.row in flagged,
             )

@@ -21,8 +21,9 @@ from django.utils.translation import gettext_lazy
 from caseload.audit.actions import Action, record
 from caseload.clients import merging
 from caseload.clients.models import Client, Merge
+from caseload.clients.profile_forms import language_label
 from caseload.clients.queries import likely_duplicates, search_clients
-from caseload.clients.views import birth_text, client_frame, display_phone, language_name, legal_name
+from caseload.clients.views import birth_text, client_frame, display_phone, legal_name
 from caseload.tenancy.access import get_for_agency, perm_required
 from caseload.web.tables import Column, Table, table_response
 
@@ -39,7 +40,7 @@ COMPARED = [
     ("gender", gettext_lazy("Gender"), lambda c: c.gender),
     ("email", gettext_lazy("Email"), lambda c: c.email),
     ("phone", gettext_lazy("Phone"), lambda c: display_phone(c.phone)),
-    ("preferred_language", gettext_lazy("Preferred language"), lambda c: language_name(c.preferred_language)),
+    ("preferred_language", gettext_lazy("Preferred language"), lambda c: language_label(c.preferred_language)),
     (
         "address",
         gettext_lazy("Address"),

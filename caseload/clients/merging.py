@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from caseload.audit.actions import Action, record, record_change, record_create, snapshot
-from caseload.clients.actions import ANONYMOUS_FIELDS, refresh_search_fields, refresh_search_keys
+from caseload.clients.actions import ANONYMOUS_FIELDS, acting_user, refresh_search_fields, refresh_search_keys
 from caseload.clients.models import Client, ClientSearchKey, Merge, SafetyFlag
 
 # Client fields a merge never copies: identity, bookkeeping and what is derived from other rows.
@@ -213,7 +213,7 @@ def merge_clients(kept: Client, merged: Client, actor, reason: str = "") -> Merg
         moved=moved,
         kept_before=kept_before,
         merged_before=merged_before,
-        merged_by=actor if getattr(actor, "is_authenticated", False) else None,
+        merged_by=acting_user(actor),
         merged_at=timezone.now(),
     )
     record_create(agency=agency, actor=actor, obj=merge, client_id=kept.pk)
@@ -279,7 +279,7 @@ def unmerge(merge: Merge, actor) -> Merge:
     refresh_search_keys([kept, merged])
 
     before = snapshot(merge, ["undone_by", "undone_at"])
-    merge.undone_by = actor if getattr(actor, "is_authenticated", False) else None
+    merge.undone_by = acting_user(actor)
     merge.undone_at = timezone.now()
     merge.save(update_fields=["undone_by", "undone_at"])
     record_change(agency=merge.agency, actor=actor, obj=merge, before=before, client_id=kept.pk)

@@ -11,7 +11,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -178,15 +177,7 @@ def withdraw_referral(request: HttpRequest, pk: int) -> HttpResponse:
 
 @perm_required(CLIENTS_REFER)
 def incoming_list(request: HttpRequest) -> HttpResponse:
-    rows = (
-        IncomingReferral.objects.for_agency(request.agency)
-        .select_related("from_agency", "client", "responded_by")
-        .annotate(
-            pending_first=Case(When(status=ReferralStatus.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField())
-        )
-        .order_by("pending_first", "-received_at", "-pk")[:200]
-    )
-    rows = list(rows)
+    rows = referrals.incoming_referrals(request.agency)
     pending = [row for row in rows if row.status == ReferralStatus.PENDING]
     answered = [row for row in rows if row.status != ReferralStatus.PENDING]
     return render(request, "clients/incoming_referrals.html", {"pending": pending, "answered": answered})

@@ -18,11 +18,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from caseload.audit.actions import Action, record, record_change, record_create, snapshot
-from caseload.clients.actions import ANONYMOUS_FIELDS, EDITABLE_FIELDS, register_client
+from caseload.clients.actions import ANONYMOUS_FIELDS, EDITABLE_FIELDS, acting_user, register_client
 from caseload.clients.models import Client, IncomingReferral, Referral, ReferralSource, ReferralStatus
 from caseload.tenancy.models import Agency
 from caseload.tenancy.scoping import agency_scope
@@ -31,10 +32,6 @@ from caseload.tenancy.scoping import agency_scope
 # client came to the sender, safety flags, assignments, the CaMS link and the portal account stay
 # with the sending agency (the receiver records its own referral source: another service provider).
 SHARED_FIELDS = tuple(name for name in EDITABLE_FIELDS if name not in {"referral_source", "referral_source_detail", "general_notes"})
-
-
-def _actor(actor):
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def referral_agencies(agency: Agency):
@@ -88,9 +85,9 @@ def refer_to_agency(
         service=service.strip(),
         reason=reason.strip(),
         client_consent=True,
-        consent_recorded_by=_actor(actor),
+        consent_recorded_by=acting_user(actor),
         consent_recorded_at=now,
-        created_by=_actor(actor),
+        created_by=acting_user(actor),
         created_at=now,
     )
     record_create(agency=client.agency, actor=actor, obj=referral, client_id=client.pk)
@@ -129,10 +126,10 @@ def record_external_referral(
         service=service.strip(),
         reason=reason.strip(),
         client_consent=True,
-        consent_recorded_by=_actor(actor),
+        consent_recorded_by=acting_user(actor),
         consent_recorded_at=now,
         status=ReferralStatus.RECORDED,
-        created_by=_actor(actor),
+        created_by=acting_user(actor),
         created_at=now,
     )
     record_create(agency=client.agency, actor=actor, obj=referral, client_id=client.pk)
@@ -162,7 +159,7 @@ def _answer_source(referral: Referral, actor, status: str, note: str, now) -> No
 
 def _answer(incoming: IncomingReferral, actor, status: str, note: str, now, client: Client | None = None, **extra: Any) -> None:
     before = snapshot(incoming, ["status", "response_note", "responded_by", "responded_at", "client"])
-    incoming.status, incoming.response_note, incoming.responded_by, incoming.responded_at = status, note, _actor(actor), now
+    incoming.status, incoming.response_note, incoming.responded_by, incoming.responded_at = status, note, acting_user(actor), now
     if client is not None:
         incoming.client = client
     incoming.save(update_fields=["status", "response_note", "responded_by", "responded_at", "client"])
@@ -252,3 +249,14 @@ def withdraw_referral(referral: Referral, actor) -> Referral:
         ):
             _answer(incoming, actor, ReferralStatus.WITHDRAWN, "", now)
     return referral
+
+
+def incoming_referrals(agency: Agency, limit: int = 200) -> list[IncomingReferral]:
+    """The agency's referrals from other agencies: pending ones first, then the newest answered."""
+    pending_first = Case(When(status=ReferralStatus.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return list(
+        IncomingReferral.objects.for_agency(agency)
+        .select_related("from_agency", "client", "responded_by")
+        .annotate(pending_first=pending_first)
+        .order_by("pending_first", "-received_at", "-pk")[:limit]
+    )

@@ -18,8 +18,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
-from django.utils.translation import get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from caseload.audit.actions import record
 from caseload.audit.models import AuditEvent
@@ -37,8 +37,6 @@ SEARCH_LIMIT = 50
 MAX_QUERY_LENGTH = 200
 STATUSES = [(Client.Status.ACTIVE, gettext_lazy("Active")), (Client.Status.ARCHIVED, gettext_lazy("Archived"))]
 
-# The profile fields a complete record has, in the order "Still missing" lists them.
-PROFILE_FIELDS = ["given_name", "family_name", "date_of_birth", "gender", "email", "phone", "preferred_language"]
 
 
 def age(born: date | None, today: date | None = None) -> int | None:
@@ -158,26 +156,11 @@ def client_list(request: HttpRequest) -> HttpResponse:
     return table_response(request, "clients/list.html", {**context, "table": table}, table)
 
 
-def language_name(code: str) -> str:
-    """A language code in the reader's language ("fr" -> "French"), or the code when Django does not know it."""
-    if not code:
-        return ""
-    try:
-        return get_language_info(code)["name_translated"]
-    except KeyError:
-        return code
-
-
 def initials(client: Client) -> str:
     if client.is_anonymous:
         return "#"
     letters = "".join(part[:1] for part in (client.preferred_name or client.given_name, client.family_name) if part)
     return letters.upper() or "#"
-
-
-def _missing(client: Client) -> list[str]:
-    """The labels of the profile fields still empty."""
-    return [str(Client._meta.get_field(name).verbose_name).capitalize() for name in PROFILE_FIELDS if not getattr(client, name)]
 
 
 def client_frame(request: HttpRequest, client: Client, active: str = "overview") -> dict[str, Any]:
