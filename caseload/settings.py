@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "caseload.messaging",
     "caseload.scheduling",
     "caseload.clients",
+    "caseload.casework",
     "caseload.web",
     "caseload.api",
 ]

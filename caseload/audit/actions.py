@@ -15,7 +15,7 @@ from caseload.audit.models import AuditEvent
 
 REDACTED = "[redacted]"
 # Field names whose values never enter the audit log; that they changed still does.
-SENSITIVE_FIELDS = {"password", "session_salt", "token", "token_key", "digest", "key", "secret", "body", "html_body", "content", "text", "general_notes"}
+SENSITIVE_FIELDS = {"password", "session_salt", "token", "token_key", "digest", "key", "secret", "body", "html_body", "content", "text", "general_notes", "justification", "outcome"}
 
 Action = AuditEvent.Action
 

@@ -169,7 +169,12 @@ def client_frame(request: HttpRequest, client: Client, active: str = "overview")
     Every page about one client renders through this, so the safety banner is never missed.
     ``active`` names the current tab (a later issue's tab adds its entry to ``tabs``).
     """
-    tabs = [{"label": _("Overview"), "url": reverse("clients:detail", args=[client.pk]), "current": active == "overview"}]
+    from caseload.casework.tabs import casework_tabs
+
+    tabs = [
+        {"label": _("Overview"), "url": reverse("clients:detail", args=[client.pk]), "current": active == "overview"},
+        *casework_tabs(request, client, active),
+    ]
     # One query each, shared by the ribbon, the Actions menu and the Staff and Programs cards.
     assignments = assignments_of(client)
     enrolments = enrolments_of(client)

@@ -85,9 +85,11 @@ def queue_email(
     actor=None,
     recipient_user=None,
     sensitive: bool = False,
+    client=None,
 ) -> OutboundMessage:
     """Queue one email in the current transaction; it is sent by a task after the commit.
 
+    ``client`` puts it in that client's notification log.
     ``sensitive=True`` (implied for the kinds in SENSITIVE_KINDS) marks a message carrying a
     sign-in link or code: its body never shows on the outbox page and is erased once sent.
     Raises ValidationError naming the field (``to``, ``subject``, ``body``).
@@ -119,6 +121,7 @@ def queue_email(
         kind=kind,
         recipient_user=recipient_user,
         sensitive=sensitive,
+        client=client,
     )
 
 
@@ -131,6 +134,7 @@ def queue_sms(
     actor=None,
     recipient_user=None,
     sensitive: bool = False,
+    client=None,
 ) -> OutboundMessage:
     """Queue one SMS in the current transaction (``to`` is normalised to E.164)."""
     errors: dict[str, str] = {}
@@ -142,7 +146,9 @@ def queue_sms(
         errors["body"] = _("Enter the message.")
     if errors:
         raise ValidationError(errors)
-    return _queue(agency=agency, actor=actor, channel=Channel.SMS, to=to, body=body, kind=kind, recipient_user=recipient_user, sensitive=sensitive)
+    return _queue(
+        agency=agency, actor=actor, channel=Channel.SMS, to=to, body=body, kind=kind, recipient_user=recipient_user, sensitive=sensitive, client=client
+    )
 
 
 @contextmanager

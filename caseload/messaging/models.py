@@ -56,6 +56,9 @@ class OutboundMessage(models.Model):
     sensitive = models.BooleanField(default=False, help_text="Carries a sign-in link or code: the body is never shown.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     recipient_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The client it was sent to, for the client's notification log (None for staff mail).
+    client = models.ForeignKey("clients.Client", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True, help_text="When the provider reported delivery.")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = agency_manager()
@@ -68,6 +71,7 @@ class OutboundMessage(models.Model):
             models.Index(fields=["agency", "-created_at"], name="outbox_agency_time"),
             models.Index(fields=["agency", "status", "-created_at"], name="outbox_agency_status_time"),
             models.Index(fields=["status", "next_attempt_at"], name="outbox_due"),
+            models.Index(fields=["agency", "client", "-created_at"], name="outbox_client_time"),
         ]
 
     def __str__(self) -> str:

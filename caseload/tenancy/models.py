@@ -30,6 +30,9 @@ class Agency(models.Model):
     time_zone = models.CharField(_("time zone"), max_length=64, default="America/Toronto", validators=[validate_time_zone])
     languages = models.JSONField(_("languages"), default=list, blank=True, help_text=_("Language codes the agency serves in."))
     require_two_factor = models.BooleanField(_("require two-factor authentication for staff"), default=False)
+    grants_management = models.BooleanField(
+        _("grants management"), default=False, help_text=_("Supportive services can draw on grants, with budgets tracked.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

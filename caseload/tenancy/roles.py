@@ -22,6 +22,12 @@ PERMISSIONS: dict[str, str] = {
     "clients.portal": _("Send portal invitations and password resets to clients"),
     "clients.merge": _("Merge and unmerge client profiles"),
     "clients.import": _("Import clients from a file"),
+    "casework.view": _("View case notes, communications, supportive services, tasks and referrals"),
+    "casework.change": _("Record case notes, communications, supportive services, tasks and referrals"),
+    "casework.batch": _("Create notes, communications, tasks and services for many clients at once"),
+    "casework.export": _("Export case notes, communications and supportive services"),
+    "casework.configure": _("Manage supportive service types, grants and the referral directory"),
+    "casework.approve_overspend": _("Approve a supportive service that overspends its grant"),
 }
 
 # Headings for the permission checkboxes, by the part of the code before the dot.
@@ -31,18 +37,31 @@ PERMISSION_GROUPS: dict[str, str] = {
     "audit": _("Audit log"),
     "messages": _("Messages"),
     "clients": _("Clients"),
+    "casework": _("Casework"),
 }
 
 # Whoever holds this can fix everything else, so an agency always keeps an active holder.
 ADMIN_PERMISSION = "staff.manage"
 
-VIEW_PERMISSIONS = {"audit.view", "messages.view", "clients.view"}
+VIEW_PERMISSIONS = {"audit.view", "messages.view", "clients.view", "casework.view"}
 
-CASEWORK_CLIENT_PERMISSIONS = {"clients.view", "clients.change", "clients.assign", "clients.flag", "clients.refer", "clients.link", "clients.portal"}
+CASEWORK_CLIENT_PERMISSIONS = {
+    "clients.view",
+    "clients.change",
+    "clients.assign",
+    "clients.flag",
+    "clients.refer",
+    "clients.link",
+    "clients.portal",
+    "casework.view",
+    "casework.change",
+    "casework.batch",
+}
 
 SEEDED_ROLES: dict[str, set[str]] = {
     "Administrator": set(PERMISSIONS),
-    "Manager": {"audit.view", "audit.export", "messages.view", "messages.manage", "clients.archive", "clients.import"} | CASEWORK_CLIENT_PERMISSIONS,
+    "Manager": {"audit.view", "audit.export", "messages.view", "messages.manage", "clients.archive", "clients.import", "casework.export", "casework.configure", "casework.approve_overspend"}
+    | CASEWORK_CLIENT_PERMISSIONS,
     "Caseworker": {"messages.view"} | CASEWORK_CLIENT_PERMISSIONS,
     "Front desk": {"clients.view", "clients.change", "clients.portal"},
     "Read-only auditor": set(VIEW_PERMISSIONS) | {"audit.export"},

@@ -65,9 +65,46 @@ def attach_one_of_each(agency, client, staff, prog, statement) -> dict[str, list
                 client=client,
             )
         ],
+        **casework_rows(agency, client, staff, prog),
     }
     Client.objects.filter(pk=client.pk).update(has_safety_flag=True)
     return rows
+
+
+def casework_rows(agency, client, staff, prog) -> dict[str, list]:
+    """One of each casework record (and the client's outbox messages), as the casework app stores them."""
+    from caseload.casework.models import (
+        CaseNote,
+        ClientList,
+        ClientListEntry,
+        Communication,
+        DirectoryOrganisation,
+        DirectoryService,
+        ServiceReferral,
+        SupportiveService,
+        SupportServiceType,
+        Task,
+    )
+    from caseload.messaging.models import OutboundMessage
+
+    saved = ClientList.objects.create(agency=agency, name="Follow up this week", owner=staff)
+    organisation = DirectoryOrganisation.objects.create(agency=agency, name="Food bank")
+    service = DirectoryService.objects.create(agency=agency, organisation=organisation, name="Groceries")
+    transport, _created = SupportServiceType.objects.get_or_create(agency=agency, name="Transportation")
+    return {
+        "casework.casenote": [CaseNote.objects.create(agency=agency, client=client, author=staff, body="Called about the course.")],
+        "casework.communication": [Communication.objects.create(agency=agency, client=client, author=staff, kind="phone")],
+        "casework.supportiveservice": [SupportiveService.objects.create(agency=agency, client=client, service_type=transport)],
+        "casework.task": [Task.objects.create(agency=agency, client=client, title="Bring the lease", assigned_to=staff)],
+        "casework.servicereferral": [
+            ServiceReferral.objects.create(agency=agency, client=client, kind="internal", to_program=prog, reason="LINC class"),
+            ServiceReferral.objects.create(agency=agency, client=client, kind="external", service=service, reason="Groceries"),
+        ],
+        "casework.clientlistentry": [ClientListEntry.objects.create(agency=agency, client_list=saved, client=client)],
+        "messaging.outboundmessage": [
+            OutboundMessage.objects.create(agency=agency, client=client, channel="email", to="amina@example.org", subject="Hi", body="Hello")
+        ],
+    }
 
 
 @pytest.fixture
@@ -116,7 +153,7 @@ def test_it_moves_every_attached_record_and_unmerge_puts_each_back(setup, admin)
         # The kept profile's gaps are filled from the merged one; what it had stays.
         assert (kept.given_name, kept.email, kept.phone, kept.city) == ("Amina", "amina@example.org", "+14165550142", "Toronto")
         assert kept.has_safety_flag and not merged.has_safety_flag
-        assert len(merge.moved) == len(rows) and not any(entry.get("stayed") for entry in merge.moved)
+        assert len(merge.moved) == sum(map(len, rows.values())) and not any(entry.get("stayed") for entry in merge.moved)
 
         merging.unmerge(merge, admin)
 

@@ -201,6 +201,13 @@ SKIPPED: dict[str, str] = {
     "api/^(?P<path>.*)$": "the API's catch-all JSON 404 for unknown paths; tested in caseload/api/tests",
 }
 
+# Apps with many pages keep their sweep entries beside their tests.
+from caseload.casework.tests import sweep as casework_sweep  # noqa: E402
+
+MODEL_FACTORIES.update(casework_sweep.MODEL_FACTORIES)
+OBJECT_FACTORIES.update(casework_sweep.OBJECT_FACTORIES)
+SKIPPED.update(casework_sweep.SKIPPED)
+
 # Pages anyone may open without logging in (answering 2xx, or redirecting elsewhere than log-in).
 PUBLIC: dict[str, str] = {
     "accounts:login": "the log-in page",
