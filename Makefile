@@ -28,9 +28,16 @@ test: lint
 messages: install
 	cd caseload && ../$(PY) ../manage.py makemessages -l fr --no-obsolete && ../$(PY) ../manage.py compilemessages -l fr
 
-# Time client search on generated data (100,000 clients by default) beside raw SQL of the same query; JSON in var/bench/.
-# On DATABASE_URL when set, else on its own SQLite file (never the demo's).
+# The benchmarks (caseload/bench/): a generated data set (100,000 clients by default) and every scenario of issue 7,
+# each beside a floor measured in the same run; a table on screen and JSON in var/bench/. Options after BENCH_ARGS=
+# (manage.py bench --help: --clients, --scenarios, --repeat ...). On DATABASE_URL when set, else on its own SQLite
+# file (never the demo's). bench-growth: search, profile and export at 10,000, 100,000 and 1,000,000 clients (the
+# million on PostgreSQL only), each size in its own database, and how each figure grows with the size.
 BENCH_ENV = SECRET_KEY=$${SECRET_KEY:-make-bench-only-insecure-key} DATABASE_URL=$${DATABASE_URL:-sqlite:///var/bench.sqlite3}
 bench: install
 	$(BENCH_ENV) $(PY) manage.py migrate --noinput -v 0
 	$(BENCH_ENV) $(PY) manage.py bench $(BENCH_ARGS)
+
+bench-growth: install
+	$(BENCH_ENV) $(PY) manage.py migrate --noinput -v 0
+	$(BENCH_ENV) $(PY) manage.py bench_growth $(BENCH_ARGS)

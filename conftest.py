@@ -16,6 +16,15 @@ def _plain_static_files(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """A French request leaves French active in the thread: every test starts (and ends) in English."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def as_user(client):
     """``as_user(user)``: the test client, logged in as that user."""

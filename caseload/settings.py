@@ -94,8 +94,10 @@ INSTALLED_APPS = [
     "caseload.scheduling",
     "caseload.clients",
     "caseload.casework",
+    "caseload.portal",
     "caseload.web",
     "caseload.api",
+    "caseload.bench",  # manage.py bench and bench_growth (no models, URLs or middleware)
 ]
 
 MIDDLEWARE = [
@@ -103,6 +105,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "caseload.web.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "caseload.accounts.middleware.SessionRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -178,7 +181,11 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 
 # Sessions expire after this many seconds without a request.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+# Activity pushes the expiry ahead, written at most once per SESSION_REFRESH_SECONDS
+# (caseload.accounts.middleware.SessionRefreshMiddleware), not on every request.
+SESSION_ENGINE = "caseload.accounts.sessions"
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 6)
@@ -237,6 +244,8 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI served from the app (drf-spectacular-sidecar), never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # 150 operations: render each tag's operations when it is opened, not all at once.
+    "SWAGGER_UI_SETTINGS": {"docExpansion": "none", "filter": True},
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
@@ -255,6 +264,17 @@ SPECTACULAR_SETTINGS = {
         "ReferralKindEnum": "caseload.clients.models.Referral.Kind",
         "ReferralStatusEnum": "caseload.clients.models.ReferralStatus",
         "ClientImportStatusEnum": "caseload.clients.models.ClientImport.Status",
+        "BatchKindEnum": "caseload.casework.models.BatchAction.Kind",
+        "NoteTypeEnum": "caseload.casework.models.CaseNote.Type",
+        "NoteStatusEnum": "caseload.casework.models.CaseNote.Status",
+        "CommunicationKindEnum": "caseload.casework.models.Communication.Kind",
+        "CommunicationDirectionEnum": "caseload.casework.models.Communication.Direction",
+        "CommunicationStatusEnum": "caseload.casework.models.Communication.Status",
+        "TaskStatusEnum": "caseload.casework.models.Task.Status",
+        "ServiceReferralKindEnum": "caseload.casework.models.ServiceReferral.Kind",
+        "ServiceReferralStatusEnum": "caseload.casework.models.ServiceReferral.Status",
+        "MessageStatusEnum": "caseload.messaging.models.OutboundMessage.Status",
+        "MessageChannelEnum": "caseload.messaging.models.OutboundMessage.Channel",
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums", "caseload.api.schema.list_error_attrs_as_patterns"],
 }
@@ -320,6 +340,9 @@ PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", "CA")
 # worker: clients.recover_stalled_imports (every 5 minutes) marks it failed so it can be run again.
 # Keep it well above the longest step without progress (the final write of a 20,000-row import).
 CLIENT_IMPORT_STALL_SECONDS = env_int("CLIENT_IMPORT_STALL_SECONDS", 600)
+# The most clients one batch action (the same note, communication, task or supportive service for
+# each) or one saved client list may hold: one transaction must stay short enough not to hold up others.
+CASEWORK_BATCH_MAX_CLIENTS = env_int("CASEWORK_BATCH_MAX_CLIENTS", 2000)
 
 # --- Files ---------------------------------------------------------------------------------
 
@@ -336,6 +359,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The largest file a case note may carry (checked by casework.notes.check_upload).
+CASEWORK_ATTACHMENT_MAX_BYTES = env_int("CASEWORK_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Languages and time ---------------------------------------------------------------------

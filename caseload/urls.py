@@ -2,6 +2,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("clients/", include("caseload.clients.urls")),
+    path("portal/", include("caseload.portal.urls")),
     path("", include("caseload.casework.urls")),
     path("", include("caseload.web.urls")),
     path("accounts/", include("caseload.accounts.urls")),

@@ -49,6 +49,16 @@ def first_agency(user: User) -> Agency | None:
     return memberships[0].agency if memberships else None
 
 
+def portal_client_of(user: User):
+    """The client whose portal account ``user`` is (None for staff)."""
+    from caseload.clients.models import Client
+
+    try:
+        return user.client_profile
+    except Client.DoesNotExist:
+        return None
+
+
 def _account_agency(user: User) -> Agency | None:
     return current_agency() or first_agency(user)
 
@@ -161,9 +171,19 @@ def _render_email(user: User, name: str, context: dict) -> tuple[str, str]:
 
 
 @transaction.atomic
-def send_password_reset(*, user: User, actor: User | None, agency: Agency | None):
-    """Queue a password reset email (through the outbox) with a one-use link; returns the message."""
+def send_password_reset(*, user: User, actor: User | None, agency: Agency | None, client=None):
+    """Queue a password reset email (through the outbox) with a one-use link; returns the message.
+
+    ``client``: the client whose portal account it is (found from the account when not given), so
+    the email shows in that client's notification log."""
     from caseload.messaging.actions import queue_email
+
+    if client is None:
+        found = portal_client_of(user)
+        if found is not None and (agency is None or found.agency_id == agency.pk):
+            client = found
+    if agency is None and client is not None:
+        agency = client.agency
 
     subject, body = _render_email(
         user,
@@ -171,15 +191,16 @@ def send_password_reset(*, user: User, actor: User | None, agency: Agency | None
         {"url": _account_link(user, "accounts:password_reset_confirm"), "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
     )
     message = queue_email(
-        agency=agency, to=user.email, subject=subject, body=body, kind="password_reset", actor=actor, recipient_user=user
+        agency=agency, to=user.email, subject=subject, body=body, kind="password_reset", actor=actor, recipient_user=user, client=client
     )
     record(agency=agency, actor=actor, action=Action.PASSWORD_RESET, obj=user)
     return message
 
 
 @transaction.atomic
-def send_portal_invitation(*, user: User, actor: User | None, agency: Agency | None):
-    """Queue an invitation email whose link lets the user choose a password and log in."""
+def send_portal_invitation(*, user: User, actor: User | None, agency: Agency | None, client=None):
+    """Queue an invitation email whose link lets the user choose a password and log in
+    (``client``: the client it invites to the portal, for their notification log)."""
     from caseload.messaging.actions import queue_email
 
     subject, body = _render_email(
@@ -192,7 +213,7 @@ def send_portal_invitation(*, user: User, actor: User | None, agency: Agency | N
         },
     )
     message = queue_email(
-        agency=agency, to=user.email, subject=subject, body=body, kind="portal_invitation", actor=actor, recipient_user=user
+        agency=agency, to=user.email, subject=subject, body=body, kind="portal_invitation", actor=actor, recipient_user=user, client=client
     )
     record(agency=agency, actor=actor, action=Action.SEND, obj=user, changes={"kind": "portal_invitation"})
     return message

@@ -1,4 +1,4 @@
-"""An agency that requires two-factor authentication cannot be entered without it."""
+"""An agency that requires two-factor authentication cannot be entered without it; idle sessions expire."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -87,3 +89,27 @@ def _is_exempt(request: HttpRequest, view_func: Callable[..., Any]) -> bool:
     if match is None:
         return False
     return bool(set(match.namespaces) & EXEMPT_NAMESPACES) or match.view_name in EXEMPT_VIEW_NAMES
+
+
+class SessionRefreshMiddleware:
+    """Sessions expire after SESSION_COOKIE_AGE seconds without a request, written at most once a minute.
+
+    Instead of saving the session on every request (SESSION_SAVE_EVERY_REQUEST), a session whose
+    row was last written SESSION_REFRESH_SECONDS ago or more is marked modified, so
+    SessionMiddleware saves it and its expiry moves a whole idle timeout ahead. An idle session
+    still ends on time (at most SESSION_REFRESH_SECONDS early). Sits right after
+    SessionMiddleware; needs the session store of caseload.accounts.sessions (``stored_expiry``).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        stored = getattr(session, "stored_expiry", None)
+        if stored is not None and not session.modified:
+            written_ago = settings.SESSION_COOKIE_AGE - (stored - timezone.now()).total_seconds()
+            if written_ago >= settings.SESSION_REFRESH_SECONDS:
+                session.modified = True
+        return response

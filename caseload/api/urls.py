@@ -12,6 +12,19 @@ from rest_framework.routers import DefaultRouter
 from caseload.accounts.middleware import two_factor_exempt
 from caseload.api import views
 from caseload.audit.api import AuditEventViewSet
+from caseload.casework.api_batch import BatchViewSet, ClientListViewSet, ExportViewSet
+from caseload.casework.api_communications import CommunicationViewSet, NotificationViewSet
+from caseload.casework.api_history import ClientHistoryView
+from caseload.casework.api_notes import CaseNoteViewSet
+from caseload.casework.api_referrals import (
+    ContactViewSet,
+    LocationViewSet,
+    OrganisationViewSet,
+    ServiceReferralViewSet,
+    ServiceViewSet,
+)
+from caseload.casework.api_services import GrantViewSet, ServiceTypeViewSet, SupportiveServiceViewSet
+from caseload.casework.api_tasks import TaskViewSet
 from caseload.clients.api import ClientViewSet
 from caseload.clients.refmerge_api import IncomingReferralViewSet, MergeViewSet, ReferralViewSet
 from caseload.messaging.api import OutboundMessageViewSet
@@ -36,11 +49,27 @@ router.register("clients", ClientViewSet, basename="client")
 router.register("referrals", ReferralViewSet, basename="referral")
 router.register("incoming-referrals", IncomingReferralViewSet, basename="incoming-referral")
 router.register("merges", MergeViewSet, basename="merge")
+router.register("communications", CommunicationViewSet, basename="communication")
+router.register("notifications", NotificationViewSet, basename="notification")
+router.register("tasks", TaskViewSet, basename="task")
+router.register("case-notes", CaseNoteViewSet, basename="case-note")
+router.register("supportive-services", SupportiveServiceViewSet, basename="supportive-service")
+router.register("service-types", ServiceTypeViewSet, basename="service-type")
+router.register("grants", GrantViewSet, basename="grant")
+router.register("batches", BatchViewSet, basename="batch")
+router.register("client-lists", ClientListViewSet, basename="client-list")
+router.register("exports", ExportViewSet, basename="export")
+router.register("service-referrals", ServiceReferralViewSet, basename="service-referral")
+router.register("directory/organisations", OrganisationViewSet, basename="directory-organisation")
+router.register("directory/services", ServiceViewSet, basename="directory-service")
+router.register("directory/locations", LocationViewSet, basename="directory-location")
+router.register("directory/contacts", ContactViewSet, basename="directory-contact")
 
 v1 = [
     # The token endpoint asks for the two-factor code itself.
     path("auth/token/", two_factor_exempt(views.TokenView.as_view()), name="auth-token"),
     path("me/", views.MeView.as_view(), name="me"),
+    path("clients/<int:pk>/history/", ClientHistoryView.as_view(), name="client-history"),
     path("", include(router.urls)),
 ]
 

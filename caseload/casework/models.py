@@ -35,7 +35,9 @@ class BatchAction(AgencyOwned):
         SERVICE = "service", _("Supportive service")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    source = models.CharField(_("selected from"), max_length=200, blank=True, help_text=_("The search, filter or saved list the clients came from."))
+    source = models.CharField(
+        _("selected from"), max_length=200, blank=True, help_text=_("The search, filter or saved list the clients came from.")
+    )
     client_count = models.PositiveIntegerField(_("clients"), default=0)
     created_by = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -53,7 +55,9 @@ class ClientList(AgencyOwned):
     """A saved list of clients a staff member works through (and runs batch actions on)."""
 
     name = models.CharField(_("name"), max_length=120)
-    owner = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("owner"))
+    owner = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("owner")
+    )
     is_shared = models.BooleanField(_("shared with the agency"), default=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
@@ -80,8 +84,12 @@ class CaseRecord(AgencyOwned):
     """What every casework record about one client shares: who wrote it, when, and its soft delete."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+", verbose_name=_("client"))
-    program = models.ForeignKey(Program, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("program"))
-    author = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("recorded by"))
+    program = models.ForeignKey(
+        Program, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("program")
+    )
+    author = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("recorded by")
+    )
     batch = models.ForeignKey(BatchAction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("last changed"), null=True, blank=True)
@@ -117,9 +125,7 @@ class CaseNote(CaseRecord):
     note_type = models.CharField(_("type"), max_length=20, choices=Type.choices, default=Type.GENERAL)
     contact_date = models.DateField(_("date of contact"), default=timezone.localdate)
     body = models.TextField(_("note"), help_text=_("Markdown: **bold**, *italic*, lists and links."))
-    is_private = models.BooleanField(
-        _("private"), default=False, help_text=_("Only you and your manager will see this note.")
-    )
+    is_private = models.BooleanField(_("private"), default=False, help_text=_("Only you and your manager will see this note."))
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.FINAL)
 
     class Meta:
@@ -129,6 +135,8 @@ class CaseNote(CaseRecord):
         indexes = [
             models.Index(fields=["agency", "client", "-contact_date"], name="casenote_client_date"),
             models.Index(fields=["agency", "contact_date"], name="casenote_agency_date"),
+            # The standard export of one program's notes over a date range.
+            models.Index(fields=["agency", "program", "contact_date"], name="casenote_program_date"),
             models.Index(fields=["agency", "author", "status"], name="casenote_author_status"),
         ]
 
@@ -282,8 +290,12 @@ class SupportiveService(CaseRecord):
     )
     vendor = models.CharField(_("vendor"), max_length=200, blank=True)
     justification = models.TextField(_("justification"), blank=True)
-    grant = models.ForeignKey(Grant, null=True, blank=True, on_delete=models.PROTECT, related_name="services", verbose_name=_("grant"))
-    overspend_approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    grant = models.ForeignKey(
+        Grant, null=True, blank=True, on_delete=models.PROTECT, related_name="services", verbose_name=_("grant")
+    )
+    overspend_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-date", "-created_at", "-pk"]
@@ -318,8 +330,12 @@ class Task(AgencyOwned):
         DONE = "done", _("Done")
         CANCELLED = "cancelled", _("Cancelled")
 
-    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("client"))
-    program = models.ForeignKey(Program, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("program"))
+    client = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("client")
+    )
+    program = models.ForeignKey(
+        Program, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("program")
+    )
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     due_on = models.DateField(_("due date"), null=True, blank=True)
@@ -328,12 +344,16 @@ class Task(AgencyOwned):
     assigned_to = models.ForeignKey(
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks", verbose_name=_("assigned to")
     )
-    for_client = models.BooleanField(_("for the client"), default=False, help_text=_("The client sees this task in their portal."))
+    for_client = models.BooleanField(
+        _("for the client"), default=False, help_text=_("The client sees this task in their portal.")
+    )
     remind_days_before = models.PositiveSmallIntegerField(_("email reminder (days before)"), null=True, blank=True, default=1)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_by = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by"))
+    created_by = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by")
+    )
     batch = models.ForeignKey(BatchAction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(null=True, blank=True)
@@ -383,7 +403,9 @@ class DirectoryOrganisation(AgencyOwned):
 
 
 class DirectoryService(AgencyOwned):
-    organisation = models.ForeignKey(DirectoryOrganisation, on_delete=models.CASCADE, related_name="services", verbose_name=_("organisation"))
+    organisation = models.ForeignKey(
+        DirectoryOrganisation, on_delete=models.CASCADE, related_name="services", verbose_name=_("organisation")
+    )
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     email = models.EmailField(_("email"), blank=True)
@@ -403,14 +425,19 @@ class DirectoryService(AgencyOwned):
 
 
 class DirectoryLocation(AgencyOwned):
-    organisation = models.ForeignKey(DirectoryOrganisation, on_delete=models.CASCADE, related_name="locations", verbose_name=_("organisation"))
+    organisation = models.ForeignKey(
+        DirectoryOrganisation, on_delete=models.CASCADE, related_name="locations", verbose_name=_("organisation")
+    )
     name = models.CharField(_("name"), max_length=200)
     address_1 = models.CharField(_("street address"), max_length=200, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     state_province = models.CharField(_("province or territory"), max_length=60, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=12, blank=True)
     country = models.CharField(_("country"), max_length=2, default="CA")
-    services = models.ManyToManyField(DirectoryService, blank=True, related_name="locations", verbose_name=_("services offered here"))
+    services = models.ManyToManyField(
+        DirectoryService, blank=True, related_name="locations", verbose_name=_("services offered here")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["name"]
@@ -422,12 +449,17 @@ class DirectoryLocation(AgencyOwned):
 
 
 class DirectoryContact(AgencyOwned):
-    organisation = models.ForeignKey(DirectoryOrganisation, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("organisation"))
-    service = models.ForeignKey(DirectoryService, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts", verbose_name=_("service"))
+    organisation = models.ForeignKey(
+        DirectoryOrganisation, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("organisation")
+    )
+    service = models.ForeignKey(
+        DirectoryService, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts", verbose_name=_("service")
+    )
     name = models.CharField(_("name"), max_length=200)
     title = models.CharField(_("title"), max_length=120, blank=True)
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["name"]
@@ -460,10 +492,18 @@ class ServiceReferral(CaseRecord):
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="service_referrals", verbose_name=_("client"))
     kind = models.CharField(_("referred to"), max_length=10, choices=Kind.choices)
-    to_program = models.ForeignKey(Program, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("program"))
-    service = models.ForeignKey(DirectoryService, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals", verbose_name=_("service"))
-    location = models.ForeignKey(DirectoryLocation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("location"))
-    contact = models.ForeignKey(DirectoryContact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("contact"))
+    to_program = models.ForeignKey(
+        Program, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("program")
+    )
+    service = models.ForeignKey(
+        DirectoryService, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals", verbose_name=_("service")
+    )
+    location = models.ForeignKey(
+        DirectoryLocation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("location")
+    )
+    contact = models.ForeignKey(
+        DirectoryContact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("contact")
+    )
     referred_on = models.DateField(_("date referred"), default=timezone.localdate)
     reason = models.TextField(_("reason for referral"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SENT)
@@ -481,14 +521,19 @@ class ServiceReferral(CaseRecord):
         verbose_name_plural = _("service referrals")
         constraints = [
             models.CheckConstraint(
-                condition=(Q(kind="internal", to_program__isnull=False, service__isnull=True) | Q(kind="external", service__isnull=False, to_program__isnull=True)),
+                condition=(
+                    Q(kind="internal", to_program__isnull=False, service__isnull=True)
+                    | Q(kind="external", service__isnull=False, to_program__isnull=True)
+                ),
                 name="servicereferral_target_matches_kind",
             ),
         ]
         indexes = [
             models.Index(fields=["agency", "client", "-referred_on"], name="sref_client_date"),
             models.Index(fields=["agency", "author", "status"], name="sref_author_status"),
-            models.Index(fields=["status", "follow_up_on"], name="sref_follow_up", condition=Q(staff_reminder_sent_at__isnull=True)),
+            models.Index(
+                fields=["status", "follow_up_on"], name="sref_follow_up", condition=Q(staff_reminder_sent_at__isnull=True)
+            ),
         ]
 
     def __str__(self) -> str:

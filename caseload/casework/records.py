@@ -7,6 +7,8 @@ of casework records goes through ``visible``; a query that skips it is a leak.
 
 from __future__ import annotations
 
+import datetime
+import zoneinfo
 from typing import TypeVar
 
 from django.db import models
@@ -19,6 +21,14 @@ from caseload.tenancy.models import Agency, Membership
 M = TypeVar("M", bound=models.Model)
 
 
+def agency_today(agency: Agency) -> datetime.date:
+    """Today in the agency's time zone: what "due today", "overdue" and a send date mean to its staff."""
+    try:
+        return timezone.localdate(timezone=zoneinfo.ZoneInfo(agency.time_zone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        return timezone.localdate()
+
+
 def membership_of(agency: Agency, user) -> Membership | None:
     """The acting user's active membership in ``agency`` (None for the system or a non-member)."""
     if user is None or not getattr(user, "is_authenticated", False):
@@ -27,7 +37,9 @@ def membership_of(agency: Agency, user) -> Membership | None:
     if cached is None:
         cached = user._casework_memberships = {}
     if agency.pk not in cached:
-        cached[agency.pk] = Membership.objects.for_agency(agency).filter(user=user, is_active=True).select_related("manager").first()
+        cached[agency.pk] = (
+            Membership.objects.for_agency(agency).filter(user=user, is_active=True).select_related("manager").first()
+        )
     return cached[agency.pk]
 
 

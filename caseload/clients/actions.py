@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connections, router, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -67,24 +67,43 @@ def insert_search_keys(clients: Iterable[Client]) -> int:
     """Insert the search keys of saved ``clients`` (which have none yet); returns how many.
 
     About fifteen keys a client, so the bulk writers (import, seeding) come here: plain tuples, no model
-    instances. PostgreSQL: one INSERT ... SELECT FROM unnest(arrays) per chunk (COPY is refused on tables
-    with row-level security); SQLite: one prepared INSERT executed for every row.
+    instances. PostgreSQL: one INSERT ... SELECT FROM unnest(arrays) per chunk (unnest_insert); SQLite: one
+    prepared INSERT executed for every row.
     """
     values = _search_key_values(clients)
     if not values:
         return 0
     connection = connections[router.db_for_write(ClientSearchKey)]
+    fields = [ClientSearchKey._meta.get_field(name) for name in ("agency", "client", "key", "weight")]
+    if connection.vendor == "postgresql":
+        for start in range(0, len(values), 50_000):
+            unnest_insert(connection, ClientSearchKey, fields, [list(column) for column in zip(*values[start : start + 50_000], strict=True)])
+        return len(values)
     quote = connection.ops.quote_name
-    table = quote(ClientSearchKey._meta.db_table)
-    columns = ", ".join(quote(ClientSearchKey._meta.get_field(name).column) for name in ("agency", "client", "key", "weight"))
+    columns = ", ".join(quote(field.column) for field in fields)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::smallint[])"  # noqa: S608
-            for start in range(0, len(values), 50_000):
-                cursor.execute(sql, [list(column) for column in zip(*values[start : start + 50_000], strict=True)])
-        else:
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s)", values)  # noqa: S608
+        cursor.executemany(f"INSERT INTO {quote(ClientSearchKey._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)", values)  # noqa: S608
     return len(values)
+
+
+def unnest_insert(connection, model: type[models.Model], fields: list[models.Field], columns: list[list[Any]]) -> None:
+    """PostgreSQL: INSERT one array per column (``columns``, values ready for the database) in one statement.
+
+    ``INSERT ... SELECT FROM unnest(arrays)`` (COPY is refused on tables with row-level security),
+    through a cursor that binds the arrays on the server, in binary: Django's cursors bind on the
+    client, which quotes every element of every array in Python (most of a large import's time
+    went there). The same connection, so the same transaction and row-level-security agency.
+    """
+    import psycopg
+
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(field.column) for field in fields)
+    arrays = ", ".join(f"%b::{field.db_type(connection)}[]" for field in fields)
+    # Table and column names come from the model, quoted; every value is a parameter.
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, columns)
 
 
 def refresh_search_keys(clients: Iterable[Client]) -> None:
@@ -624,7 +643,7 @@ def invite_to_portal(client: Client, actor) -> User:
     client.portal_user = user
     client.save(update_fields=["portal_user"])
     record_change(agency=client.agency, actor=actor, obj=client, before=before, client_id=client.pk)
-    send_portal_invitation(user=user, actor=acting_user(actor), agency=client.agency)
+    send_portal_invitation(user=user, actor=acting_user(actor), agency=client.agency, client=client)
     _record_portal_email(client, actor, "portal_invitation")
     return user
 
@@ -638,7 +657,7 @@ def resend_portal_invitation(client: Client, actor) -> User:
         raise NotApplicable(_("This client has no portal account yet: invite them first."))
     if not can_resend_portal_invitation(client):
         raise NotApplicable(_("This client has already logged in to the portal: send a password reset instead."))
-    send_portal_invitation(user=client.portal_user, actor=acting_user(actor), agency=client.agency)
+    send_portal_invitation(user=client.portal_user, actor=acting_user(actor), agency=client.agency, client=client)
     _record_portal_email(client, actor, "portal_invitation")
     return client.portal_user
 
@@ -650,7 +669,7 @@ def send_portal_password_reset(client: Client, actor) -> User:
     _locked(client)
     if client.portal_user_id is None:
         raise NotApplicable(_("This client has no portal account."))
-    send_password_reset(user=client.portal_user, actor=acting_user(actor), agency=client.agency)
+    send_password_reset(user=client.portal_user, actor=acting_user(actor), agency=client.agency, client=client)
     _record_portal_email(client, actor, "password_reset")
     return client.portal_user
 

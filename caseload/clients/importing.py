@@ -47,7 +47,7 @@ from caseload.audit.actions import Action, diff, record
 from caseload.audit.context import client_ip
 from caseload.audit.models import AuditEvent
 from caseload.clients import matching
-from caseload.clients.actions import clean_phone, insert_search_keys, next_client_number, refresh_search_fields
+from caseload.clients.actions import clean_phone, insert_search_keys, next_client_number, refresh_search_fields, unnest_insert
 from caseload.clients.models import Client, ClientImport, ClientPhone, ContactMethod, ImmigrationStatus, ReferralSource
 from caseload.tenancy.models import Agency
 from caseload.tenancy.scoping import agency_scope, all_agencies
@@ -69,6 +69,8 @@ PREVIEW_ROWS = 20
 # Rows between two progress updates of a background run.
 PROGRESS_EVERY = 500
 BATCH_SIZE = 1000
+# Rows per INSERT on PostgreSQL (arrays bound in binary: memory, not statement size, is the limit).
+PG_BATCH_SIZE = 5000
 # Same date of birth with more clients than this: compare folded names exactly instead of fuzzily
 # (placeholder dates such as 1900-01-01 would otherwise make the check quadratic).
 FUZZY_DOB_LIMIT = 100
@@ -660,7 +662,8 @@ class _Person:
 
 
 def _person(ref: int, given: str, family: str, preferred: str, dob: date | None, phones: Iterable[str], email: str) -> _Person:
-    tokens = matching.tokens(" ".join((given, family, preferred)))
+    # Each name folded on its own (the folds are cached, and names repeat): the tokens of the whole name.
+    tokens = [*matching.tokens(given or ""), *matching.tokens(family or ""), *matching.tokens(preferred or "")]
     return _Person(ref, tokens, " ".join(sorted(tokens)), dob, {p for p in phones if p}, matching.fold_email(email))
 
 
@@ -733,34 +736,42 @@ def _chunks(values: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
         yield chunk
 
 
+def _in_list_size() -> int:
+    """Values per ``__in`` list: SQLite counts its parameters (999 at most in older builds)."""
+    return 5000 if connections[router.db_for_read(Client)].vendor == "postgresql" else 500
+
+
 def _existing_clients(agency: Agency, people: list[_Person]) -> tuple[_Index, dict[int, dict[str, Any]]]:
     """The agency's named clients sharing a phone, an email or a date of birth with the file, indexed.
 
-    A few ``__in`` queries per 500 distinct values, whatever the number of rows.
+    A few ``__in`` queries per 500 distinct values (5,000 on PostgreSQL), whatever the number of rows;
+    the clients' fields come with the match, not in a second pass by id.
     """
     phones = {phone for person in people for phone in person.phones}
     emails = {person.email for person in people if person.email}
     dobs = {person.dob for person in people if person.dob}
     clients = Client.objects.for_agency(agency).filter(is_anonymous=False).exclude(status=Client.Status.MERGED)
-    ids: set[int] = set()
-    for chunk in _chunks(phones):
-        ids.update(clients.filter(phone__in=chunk).values_list("pk", flat=True))
-        ids.update(ClientPhone.objects.for_agency(agency).filter(number__in=chunk).values_list("client_id", flat=True))
-    for chunk in _chunks(emails):
-        ids.update(clients.filter(email_folded__in=chunk).values_list("pk", flat=True))
-    for chunk in _chunks(dobs):
-        ids.update(clients.filter(date_of_birth__in=chunk).values_list("pk", flat=True))
-    info: dict[int, dict[str, Any]] = {}
-    other_phones: dict[int, list[str]] = defaultdict(list)
     fields = ("pk", "client_number", "given_name", "family_name", "preferred_name", "date_of_birth", "phone", "email")
-    for chunk in _chunks(sorted(ids)):
+    size = _in_list_size()
+    info: dict[int, dict[str, Any]] = {}
+    owners: set[int] = set()  # clients holding one of the phones as an additional number
+    for chunk in _chunks(phones, size):
+        info.update({row["pk"]: row for row in clients.filter(phone__in=chunk).values(*fields)})
+        owners.update(ClientPhone.objects.for_agency(agency).filter(number__in=chunk).values_list("client_id", flat=True))
+    for chunk in _chunks(emails, size):
+        info.update({row["pk"]: row for row in clients.filter(email_folded__in=chunk).values(*fields)})
+    for chunk in _chunks(dobs, size):
+        info.update({row["pk"]: row for row in clients.filter(date_of_birth__in=chunk).values(*fields)})
+    for chunk in _chunks(sorted(owners - set(info)), size):
         info.update({row["pk"]: row for row in clients.filter(pk__in=chunk).values(*fields)})
+    other_phones: dict[int, list[str]] = defaultdict(list)
+    for chunk in _chunks(sorted(info), size):
         for client_id, number in (
             ClientPhone.objects.for_agency(agency).filter(client_id__in=chunk).values_list("client_id", "number")
         ):
             other_phones[client_id].append(number)
     index = _Index(per_key=MATCHES_PER_ROW * 4)
-    for pk, row in info.items():
+    for pk, row in sorted(info.items()):  # by client, as the buckets keep the first few
         index.add(
             _person(
                 pk,
@@ -1008,16 +1019,22 @@ def _enqueue_import(import_id: int, agency_id: int, actor_id: int | None, skip_d
 def _insert(model: type[models.Model], objs: list[models.Model]) -> None:
     """INSERT new rows as fast as the database allows; the primary keys are read back by the caller.
 
-    PostgreSQL: ``bulk_create`` (a few thousand rows per multi-row INSERT). SQLite allows only a few
-    dozen wide rows per statement, so ``bulk_create`` compiles SQL hundreds of times; there one
-    statement is prepared and executed for every row (``executemany``), several times faster.
-    Values go through each field's ``pre_save`` and ``get_db_prep_save`` either way.
+    PostgreSQL: one array per column bound in binary (actions.unnest_insert; ``bulk_create`` quotes
+    every element of its arrays in Python). SQLite allows only a few dozen wide rows per statement,
+    so ``bulk_create`` compiles SQL hundreds of times; there one statement is prepared and executed
+    for every row (``executemany``), several times faster. Values go through each field's
+    ``pre_save`` and ``get_db_prep_save`` either way.
     """
     connection = connections[router.db_for_write(model)]
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    if connection.vendor == "postgresql":
+        for batch in _chunks(objs, PG_BATCH_SIZE):
+            columns = [[field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in batch] for field in fields]
+            unnest_insert(connection, model, fields, columns)
+        return
     if connection.vendor != "sqlite":
         model._default_manager.bulk_create(objs, batch_size=BATCH_SIZE)
         return
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
     quote = connection.ops.quote_name
     # Table and column names come from the model, quoted; every value is a parameter.
     sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608

@@ -95,7 +95,9 @@ def normalise_phone(raw: str, region: str = "CA") -> str | None:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
+    # Valid at home first: is_valid_number alone tries every region of the country code (two dozen
+    # for +1) before it finds the number's own, which made a large import spend a fifth of its time here.
+    if not phonenumbers.is_valid_number_for_region(number, region) and not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -155,37 +157,69 @@ def _token_similarity(probe: str, candidate: str) -> tuple[float, bool]:
     return best, False
 
 
-def name_similarity(probe_tokens: list[str], candidate_tokens: list[str]) -> tuple[float, bool]:
-    """Mean over the probe's tokens of the best match among the candidate's, in any order."""
+def name_similarity(
+    probe_tokens: list[str], candidate_tokens: list[str], similarities: dict[tuple[str, str], tuple[float, bool]] | None = None
+) -> tuple[float, bool]:
+    """Mean over the probe's tokens of the best match among the candidate's, in any order.
+
+    ``similarities`` memoises token pairs across calls (one search scores hundreds of candidates
+    whose names share words); it belongs to one caller, never global.
+    """
     if not probe_tokens or not candidate_tokens:
         return 0.0, False
     total = 0.0
     sounds = False
     for token in probe_tokens:
-        best, best_sounds = max(_token_similarity(token, other) for other in candidate_tokens)
+        if similarities is None:
+            best, best_sounds = max(_token_similarity(token, other) for other in candidate_tokens)
+        else:
+            pairs = []
+            for other in candidate_tokens:
+                pair = similarities.get((token, other))
+                if pair is None:
+                    pair = similarities[(token, other)] = _token_similarity(token, other)
+                pairs.append(pair)
+            best, best_sounds = max(pairs)
         total += best
         sounds = sounds or best_sounds
     return total / len(probe_tokens), sounds
 
 
-def score(candidate: Any, probe: Any) -> Match:
+def _name_evidence(similarity: float, sounds: bool) -> tuple[float, list[str]]:
+    """What a name similarity adds to a score: the miss it leaves, and the reasons shown."""
+    if similarity < MIN_NAME_EVIDENCE:
+        return 1.0, []
+    reasons = []
+    if similarity >= SIMILAR_NAME:
+        reasons.append(REASON_SIMILAR_NAME)
+    if sounds:
+        reasons.append(REASON_SOUNDS_ALIKE)
+    return 1.0 - similarity, reasons
+
+
+def name_score(
+    candidate_tokens: list[str], probe_tokens: list[str], similarities: dict[tuple[str, str], tuple[float, bool]] | None = None
+) -> Match:
+    """``score`` for a probe holding only a name (what name search sends), from tokens already folded.
+
+    Name search scores hundreds of candidates for one probe: the probe is folded once, and each
+    candidate is read as its tokens, without building a Person for either.
+    """
+    similarity, sounds = name_similarity(probe_tokens, candidate_tokens, similarities)
+    misses, reasons = _name_evidence(similarity, sounds)
+    return Match(score=round(1.0 - misses, 4), reasons=reasons)
+
+
+def score(candidate: Any, probe: Any, *, similarities: dict[tuple[str, str], tuple[float, bool]] | None = None) -> Match:
     """How likely ``candidate`` is the person ``probe`` describes, with the reasons a worker is shown.
 
     Both may be a Client, a dict of client fields or a Person. Phones must already be normalised.
     Evidence combines as independent signals (1 - product of the misses); a date of birth on both
-    sides that differs weakens the whole match.
+    sides that differs weakens the whole match. ``similarities``: see name_similarity.
     """
     cand, want = Person.of(candidate), Person.of(probe)
-    reasons: list[str] = []
-    misses = 1.0
-
-    similarity, sounds = name_similarity(want.name_tokens(), cand.name_tokens())
-    if similarity >= MIN_NAME_EVIDENCE:
-        misses *= 1.0 - similarity
-        if similarity >= SIMILAR_NAME:
-            reasons.append(REASON_SIMILAR_NAME)
-        if sounds:
-            reasons.append(REASON_SOUNDS_ALIKE)
+    similarity, sounds = name_similarity(want.name_tokens(), cand.name_tokens(), similarities)
+    misses, reasons = _name_evidence(similarity, sounds)
 
     dob_differs = False
     if want.date_of_birth and cand.date_of_birth:

@@ -69,6 +69,11 @@ def actions_menu(
     if has_perm(request, "clients.refer"):
         entries["refer"] = url("refer")
         entries["refer_outside"] = url("refer_outside")
+    if has_perm(request, "casework.change"):
+        # Source doc 001: a task for oneself about the client's case, or for the client.
+        entries["task_new"] = reverse("casework:client_task_new", args=[client.pk])
+        # Source doc 002: a referral to another program of the agency or to a service of its directory.
+        entries["refer_service"] = reverse("casework:referral_new", args=[client.pk])
     if has_perm(request, "clients.merge"):
         entries["merge"] = url("merge")
     if has_perm(request, ARCHIVE):

@@ -131,10 +131,14 @@ def client_list(request: HttpRequest) -> HttpResponse:
         context["limited"] = len(matches) >= SEARCH_LIMIT
         return render(request, "clients/list.html", context)
     archived = status == Client.Status.ARCHIVED
+    # A checkbox per client for batch actions (casework.batch_views; the bar is casework/_batch_bar.html).
+    from caseload.casework.batch_views import select_column
+
     table = Table(
         request,
         clients,
         columns=[
+            *([select_column("batch-selection")] if has_perm(request, "casework.batch") else []),
             Column("name", _("Name"), sort=("family_name", "given_name"), value=_name_cell, link=lambda c: reverse("clients:detail", args=[c.pk])),
             Column("client_number", _("Client number"), sort="client_number", numeric=True),
             Column("date_of_birth", _("Date of birth"), sort="date_of_birth", value=lambda c: birth_text(c) or None),

@@ -36,6 +36,9 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("tasks.prune_results", every=6 * 60 * 60, task="caseload.scheduling.tasks.prune_task_results"),
     PeriodicJob("api.purge_idempotency", every=60 * 60, task="caseload.api.tasks.purge_idempotency"),
     PeriodicJob("clients.recover_stalled_imports", every=5 * 60, task="caseload.clients.tasks.recover_stalled_imports"),
+    PeriodicJob("casework.send_reminders", every=5 * 60, task="caseload.casework.jobs.send_reminders"),
+    PeriodicJob("casework.task_reminders", every=15 * 60, task="caseload.casework.jobs.send_task_reminders"),
+    PeriodicJob("casework.referral_reminders", every=15 * 60, task="caseload.casework.jobs.send_referral_reminders"),
 ]
 
 

@@ -48,6 +48,10 @@ def create_agency(*, actor, name: str, slug: str = "", time_zone: str = "America
         record_create(agency=agency, actor=actor, obj=agency)
         for role_name, permissions in SEEDED_ROLES.items():
             Role.objects.create(agency=agency, name=role_name, permissions=sorted(permissions), is_seeded=True)
+        # Imported here: casework builds on tenancy, not the other way round.
+        from caseload.casework.services import seed_service_types
+
+        seed_service_types(agency)
     return agency
 
 

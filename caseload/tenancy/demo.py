@@ -141,6 +141,9 @@ def seed_agency(spec: DemoAgency, clients: int) -> Agency:
                 manager = membership
         seed_privacy_statement(agency)
         seed_clients(agency, clients)
+        from caseload.casework.demo import seed_casework
+
+        seed_casework(agency, portal_password=DEMO_PASSWORD)
     return agency
 
 
@@ -214,4 +217,10 @@ def logins() -> list[tuple[str, str, str]]:
     for spec in AGENCIES:
         for (handle, role_name, _title) in STAFF:
             rows.append((spec.name, role_name, f"{handle}@{spec.domain}"))
+        agency = Agency.objects.filter(slug=spec.slug).first()
+        if agency is not None:
+            with agency_scope(agency):
+                portal = Client.objects.for_agency(agency).filter(portal_user__isnull=False).select_related("portal_user").first()
+            if portal is not None:
+                rows.append((spec.name, "Client (portal)", portal.portal_user.email))
     return rows

@@ -93,6 +93,14 @@ class AgencySettingsForm(AgencyForm):
         required=False,
         help_text=_("Staff must set up an authenticator app before they can use the agency."),
     )
+    grants_management = forms.BooleanField(
+        label=_("Grants management"),
+        required=False,
+        help_text=_(
+            "Supportive services can draw on grants from your funders: each grant shows what is spent and what remains, "
+            "and spending beyond a grant's budget needs a manager's approval."
+        ),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -45,6 +45,8 @@ SECTIONS = [
     ("tenancy:agency_settings", gettext_lazy("Agency settings"), gettext_lazy("Name, time zone, languages and log-in rules."), AGENCY_MANAGE, "settings"),
     ("tenancy:program_list", gettext_lazy("Programs"), gettext_lazy("The programs the agency runs, their funders and staff."), AGENCY_MANAGE, "layers"),
     ("tenancy:funder_list", gettext_lazy("Funders"), gettext_lazy("Who funds the programs and receives reports."), AGENCY_MANAGE, "briefcase"),
+    ("casework:service_types", gettext_lazy("Service types"), gettext_lazy("The supportive services staff record: transportation, childcare, ..."), "casework.configure", "check-square"),
+    ("casework:grants", gettext_lazy("Grants"), gettext_lazy("Funders' grants that supportive services draw on: budgets, spent and remaining."), "casework.configure", "chart"),
     ("tenancy:privacy_statements", gettext_lazy("Privacy statement"), gettext_lazy("What clients accept before their profile is created."), AGENCY_MANAGE, "shield"),
     ("tenancy:staff_list", gettext_lazy("Staff"), gettext_lazy("Staff members, their roles, programs and managers."), STAFF_MANAGE, "users"),
     ("tenancy:role_list", gettext_lazy("Roles"), gettext_lazy("Named sets of permissions given to staff."), STAFF_MANAGE, "key"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import zoneinfo
 from dataclasses import dataclass
 
@@ -9,12 +10,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 from django.views.decorators.http import require_POST
 
-from caseload.tenancy.access import has_perm, member_required
+from caseload.tenancy.access import has_perm, member_required, perm_required
 from caseload.tenancy.middleware import SESSION_KEY
 from caseload.web import queries
 
@@ -27,16 +28,55 @@ def _greeting(hour: int) -> str:
     return str(_("Good evening"))
 
 
+def agency_now(agency) -> datetime.datetime:
+    try:
+        return timezone.localtime(timezone=zoneinfo.ZoneInfo(agency.time_zone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        return timezone.localtime()
+
+
+def due_label(due_on: datetime.date, today: datetime.date) -> tuple[str, str]:
+    """How a due date reads on the dashboard, and its badge tone."""
+    late = (today - due_on).days
+    if late > 0:
+        return ngettext("Overdue by %(days)s day", "Overdue by %(days)s days", late) % {"days": late}, "danger"
+    if late == 0:
+        return str(_("Due today")), "warning"
+    if late == -1:
+        return str(_("Due tomorrow")), "info"
+    return _("Due %(date)s") % {
+        "date": formats.date_format(due_on, str(pgettext_lazy("a due date this week", "D, M j")))
+    }, "neutral"
+
+
+def waiting_label(since: datetime.date, today: datetime.date) -> str:
+    days = (today - since).days
+    if days <= 0:
+        return str(_("Sent today"))
+    return ngettext("Waiting %(days)s day", "Waiting %(days)s days", days) % {"days": days}
+
+
+def referral_target(referral) -> str:
+    if referral.to_program_id:
+        return referral.to_program.name
+    if referral.service_id:
+        return f"{referral.service.name} — {referral.service.organisation.name}"
+    return ""
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     if request.membership is None:
-        # Logged in but no active membership (a former staff member, or a client before the portal).
+        from caseload.portal.access import portal_client
+
+        if portal_client(request.user) is not None:
+            # A client (no staff membership): their home is the portal.
+            return redirect("portal:home")
+        # Logged in but no active membership (a former staff member, or an account nobody linked).
         return render(request, "web/no_agency.html")
     agency = request.agency
-    try:
-        now = timezone.localtime(timezone=zoneinfo.ZoneInfo(agency.time_zone))
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        now = timezone.localtime()
+    now = agency_now(agency)
+    today = now.date()
     summary = queries.dashboard_summary(request.membership, can_see_outbox=has_perm(request, "messages.view"))
     can_manage = has_perm(request, "agency.manage") or has_perm(request, "staff.manage")
     setup_steps = []
@@ -46,18 +86,49 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             {"done": summary.active_staff > 1, "label": _("Add your staff")},
             {"done": agency.require_two_factor, "label": _("Require two-factor authentication for staff")},
         ]
+    work = queries.casework_dashboard(request.membership, today=today, now=now, can=request.membership.has_perm)
+    tasks = [{"task": task, "due": due_label(task.due_on, today)} for task in work.tasks.rows] if work.tasks else []
+    referrals = (
+        [
+            {"referral": r, "target": referral_target(r), "waiting": waiting_label(r.referred_on, today)}
+            for r in work.referrals.rows
+        ]
+        if work.referrals
+        else []
+    )
     return render(
         request,
         "web/dashboard.html",
         {
             "greeting": _greeting(now.hour),
-            "today": now.date(),
+            "today": today,
             "summary": summary,
+            "work": work,
+            "task_rows": tasks,
+            "referral_rows": referrals,
             "can_manage": can_manage,
             "setup_steps": setup_steps,
             "setup_done": sum(step["done"] for step in setup_steps),
-            "upcoming": [SECTIONS[key] for key in SECTION_ORDER],
+            # What is still to come matters to those who set the agency up; caseworkers get on with their day.
+            "upcoming": [SECTIONS[key] for key in SECTION_ORDER] if can_manage else [],
         },
+    )
+
+
+@perm_required("casework.view")
+def my_drafts(request: HttpRequest) -> HttpResponse:
+    """Everything the member started and has not finished, newest first (every draft source)."""
+    count, rows = queries.drafts(request.membership, limit=MAX_LISTED)
+    return render(request, "web/my_drafts.html", {"count": count, "rows": rows, "limited": count > len(rows)})
+
+
+@perm_required("casework.view")
+def my_reminders(request: HttpRequest) -> HttpResponse:
+    """Today's reminders to the member's clients or written by the member."""
+    today = agency_now(request.agency).date()
+    section = queries.reminders_today(request.membership, today, limit=MAX_LISTED)
+    return render(
+        request, "web/my_reminders.html", {"section": section, "today": today, "limited": section.count > len(section.rows)}
     )
 
 
@@ -96,17 +167,6 @@ SECTIONS: dict[str, Section] = {
             _("Language training and settlement plans"),
         ),
     ),
-    "tasks": Section(
-        "tasks",
-        _("Tasks"),
-        "check-square",
-        _("Follow-ups, referrals and reminders, so nothing falls through the cracks."),
-        (
-            _("Tasks assigned to you and your team, with due dates"),
-            _("Referrals to partner agencies, tracked to the outcome"),
-            _("Reminders to clients by email and SMS"),
-        ),
-    ),
     "outreach": Section(
         "outreach",
         _("Outreach"),
@@ -130,7 +190,9 @@ SECTIONS: dict[str, Section] = {
         ),
     ),
 }
-SECTION_ORDER = ["sessions", "tasks", "outreach", "reports"]
+SECTION_ORDER = ["sessions", "outreach", "reports"]
+# The most rows the My drafts and Reminders pages list.
+MAX_LISTED = 200
 
 
 @member_required

@@ -12,6 +12,7 @@ from caseload.clients.queries import CANDIDATE_LIMIT, name_candidates, search_cl
 from caseload.tenancy.scoping import agency_scope
 
 trigram_migration = importlib.import_module("caseload.clients.migrations.0002_trigram")
+drop_migration = importlib.import_module("caseload.clients.migrations.0006_drop_trigram_indexes")
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm exists only on PostgreSQL")
 TRIGRAM_INDEXES = {"client_name_folded_trgm": "name_folded", "client_name_phonetic_trgm": "name_phonetic"}
 
@@ -37,25 +38,35 @@ def add_decoys(agency, count: int) -> None:
 
 
 @postgresql_only
-def test_it_creates_the_trigram_extension_and_gin_indexes_on_postgresql(db):
+def test_the_trigram_extension_stays_and_its_unused_indexes_are_dropped_by_0006(db):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
         assert cursor.fetchone() == (1,)
+    assert trigram_indexes() == {}
+
+
+@postgresql_only
+def test_the_0006_migration_reverses_to_the_gin_indexes_of_0002(db):
+    with connection.schema_editor() as editor:
+        drop_migration.Migration.operations[0].reverse_code(None, editor)
     indexes = trigram_indexes()
     assert set(indexes) == set(TRIGRAM_INDEXES)
     for name, column in TRIGRAM_INDEXES.items():
         assert "USING gin" in indexes[name]
         assert f"{column} gin_trgm_ops" in indexes[name]
+    with connection.schema_editor() as editor:
+        drop_migration.Migration.operations[0].code(None, editor)
+    assert trigram_indexes() == {}
 
 
 @postgresql_only
 def test_the_trigram_migration_reverses_and_reapplies(db):
     with connection.schema_editor() as editor:
-        trigram_migration.drop_trigram_indexes(None, editor)
-    assert trigram_indexes() == {}
-    with connection.schema_editor() as editor:
         trigram_migration.create_trigram_indexes(None, editor)
     assert set(trigram_indexes()) == set(TRIGRAM_INDEXES)
+    with connection.schema_editor() as editor:
+        trigram_migration.drop_trigram_indexes(None, editor)
+    assert trigram_indexes() == {}
 
 
 def test_the_trigram_migration_does_nothing_off_postgresql(db):

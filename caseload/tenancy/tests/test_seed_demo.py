@@ -4,6 +4,7 @@ from io import StringIO
 from django.core.management import call_command
 
 from caseload.accounts.models import User
+from caseload.casework.models import CaseNote
 from caseload.clients.models import Client
 from caseload.tenancy.demo import DEMO_PASSWORD
 from caseload.tenancy.models import Agency, Membership
@@ -31,7 +32,7 @@ def test_it_creates_two_agencies_with_staff_and_fifty_clients_each(db):
 def test_every_printed_log_in_works(db, client):
     output = seed()
     emails = re.findall(r"\S+@\S+\.example\.org", output)
-    assert len(emails) == 8
+    assert len(emails) == 10  # four staff and one portal client per agency
     for email in emails:
         assert User.objects.get(email=email).check_password(DEMO_PASSWORD)
 
@@ -53,7 +54,8 @@ def test_it_is_idempotent(db):
     with all_agencies():
         assert Membership.objects.count() == 8
         assert Client.objects.count() == 100
-    assert User.objects.count() == 8
+        assert CaseNote.objects.count() == 2 * (8 * 3 + 2)
+    assert User.objects.count() == 10
 
 
 def test_clients_option_generates_that_many_clients_per_agency(db):

@@ -1,0 +1,150 @@
+"""The benchmark runs every scenario end to end on a tiny data set (timings are never asserted; query counts are)."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from caseload.bench import data, growth
+from caseload.bench.timing import Figure
+from caseload.casework.models import CaseNote, Communication, SupportiveService, Task
+from caseload.clients.models import Client
+from caseload.messaging.models import OutboundMessage
+from caseload.tenancy.scoping import all_agencies
+
+FIGURE_KEYS = set(Figure(scenario="x").as_dict())
+RESULT_KEYS = {
+    "when",
+    "commit",
+    "database",
+    "database_version",
+    "machine",
+    "clients",
+    "data_set",
+    "scenarios",
+    "repeat",
+    "warmup",
+    "figures",
+}
+
+
+def bench(tmp_path, name="bench.json", **options) -> tuple[dict, str]:
+    out = StringIO()
+    output = tmp_path / name
+    settings = {"clients": 50, "repeat": 2, "warmup": 1, "import_rows": 40, "messages": 30, "load_seconds": 2, "load_users": 2}
+    call_command("bench", output=str(output), stdout=out, **{**settings, **options})
+    return json.loads(output.read_text()), out.getvalue()
+
+
+# Transactional: the outbox workers and gunicorn are other processes, which see only committed rows.
+@pytest.mark.django_db(transaction=True)
+def test_every_scenario_runs_once_on_a_tiny_data_set_and_the_json_has_every_figure(tmp_path):
+    result, printed = bench(tmp_path)
+
+    assert set(result) == RESULT_KEYS
+    assert result["clients"] == 50
+    assert result["database"] in {"sqlite", "postgresql"} and result["database_version"]
+    assert result["machine"]["cpus"] >= 1
+    assert result["scenarios"] == ["search", "pages", "history", "export", "import", "outbox", "load"]
+    figures = {figure["scenario"]: figure for figure in result["figures"]}
+    for figure in figures.values():
+        assert set(figure) == FIGURE_KEYS
+    ran = {name for name, figure in figures.items() if not figure["skipped"]}
+    assert {"search: misspelt name", "search: phone", "search: date of birth"} <= ran
+    for name in ("search: misspelt name", "search: phone", "search: date of birth"):
+        assert figures[name]["repetitions"] == 2 and figures[name]["floor_median_ms"] > 0
+        assert figures[name]["rows"] >= 1, name  # every sample query finds its client
+    # The pages answer with few queries, the same at any size (issue 7: at most 15).
+    assert figures["page: client profile"]["queries"] <= 15
+    assert figures["page: dashboard"]["queries"] <= 15
+    assert figures["page: bare view (floor)"]["queries"] < figures["page: client profile"]["queries"]
+    history = figures["page: history feed (1,000 records)"]
+    assert history["skipped"] or history["queries"] <= 30
+    exports = [figure for name, figure in figures.items() if name.startswith("export:")]
+    assert len(exports) == 2 or exports[0]["skipped"]
+    for figure in exports:
+        if not figure["skipped"]:
+            assert figure["rows"] == figure["extra"]["floor_rows"] > 0 and figure["peak_memory_kb"] > 0
+    assert figures["import: 40 clients"]["extra"]["imported"] == 40
+    assert figures["outbox: 30 emails, 1 worker"]["errors"] == 0
+    two = figures["outbox: 30 emails, 2 workers"]
+    assert two["skipped"] or two["errors"] == 0
+    load = figures["load: HTTP mix under gunicorn (2 workers)"]
+    assert load["skipped"] or (load["errors"] == 0 and load["repetitions"] > 0)
+    assert "search: misspelt name" in printed and "Written:" in printed
+    # What the import and the outbox wrote is gone again: the data set keeps its size.
+    with all_agencies():
+        assert Client.objects.count() == 50
+        assert not OutboundMessage.objects.filter(kind="bench").exists()
+
+
+@pytest.mark.django_db
+def test_the_data_set_has_casework_in_proportion_and_a_client_with_1000_records():
+    dataset = data.build(40)
+    counts = dataset.counts
+    assert counts["clients"] == 40 and counts["staff"] == 20 and counts["programs"] == 6
+    history = data.history_client(dataset.agency)
+    with all_agencies():
+        records = sum(
+            model.objects.filter(client=history).count() for model in (CaseNote, Communication, Task, SupportiveService)
+        )
+        assert 1000 <= records <= 1050  # and the few of the demo seeding
+        others = CaseNote.objects.exclude(client=history).count() / 39
+        assert 10 <= others <= 30  # about 20 notes a client
+        assert CaseNote.objects.filter(is_private=True).exists() and CaseNote.objects.filter(status="draft").exists()
+        assert Communication.objects.filter(kind="reminder", status="scheduled").exists()
+        assert Task.objects.exclude(client=history).count() / 39 >= 2
+
+
+@pytest.mark.django_db
+def test_a_second_run_at_the_same_size_reuses_the_data_set(tmp_path):
+    first, _ = bench(tmp_path, "first.json", clients=45, scenarios="search")
+    second, _ = bench(tmp_path, "second.json", clients=45, scenarios="search")
+    assert first["data_set"]["built"] is True
+    assert second["data_set"]["built"] is False
+    assert second["clients"] == 45
+    assert {k: v for k, v in second["data_set"].items() if k not in ("seconds", "built")} == {
+        k: v for k, v in first["data_set"].items() if k not in ("seconds", "built")
+    }
+
+
+@pytest.mark.django_db
+def test_an_unknown_scenario_is_refused(tmp_path):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="nope"):
+        bench(tmp_path, scenarios="search,nope")
+
+
+def test_growth_flags_a_figure_growing_worse_than_the_log_of_the_size():
+    def run(size, search_ms, profile_ms, queries):
+        return {
+            "clients": size,
+            "figures": [
+                {
+                    "scenario": "search: phone",
+                    "median_ms": search_ms,
+                    "rate_unit": "",
+                    "queries": None,
+                    "peak_memory_kb": None,
+                    "skipped": "",
+                },
+                {
+                    "scenario": "page: client profile",
+                    "median_ms": profile_ms,
+                    "rate_unit": "",
+                    "queries": queries,
+                    "peak_memory_kb": None,
+                    "skipped": "",
+                },
+            ],
+        }
+
+    text, flagged = growth.growth_table([run(10_000, 5.0, 20.0, 13), run(100_000, 5.5, 60.0, 13), run(1_000_000, 6.0, 70.0, 14)])
+    assert "search: phone" in text and "10,000" in text
+    assert any(line.startswith("page: client profile (median ms): 20.00 -> 60.00") for line in flagged)
+    assert any(line.startswith("page: client profile (queries)") for line in flagged)
+    assert not any(line.startswith("search: phone") for line in flagged)
