@@ -519,16 +519,34 @@ def _remove_messages(ids: list[int]) -> None:
             OutboundMessage.objects.filter(pk__in=batch).delete()
 
 
+def _fresh_connection() -> None:
+    """This worker's own connection, checked: a forked worker inside a long test process has seen
+    the socket it opened closed under it before its first query (inherited state of the parent);
+    one reconnect from scratch is then enough."""
+    from django.db import OperationalError
+
+    for attempt in (1, 2):
+        try:
+            connection.ensure_connection()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            return
+        except OperationalError:
+            if attempt == 2:
+                raise
+            connection.connection = None
+            connection.closed_in_transaction = False
+
+
 def _send_all(ids: list[int], ready, go) -> None:
     """A worker: connect, wait for the start, send its share (each through ``send_one``: claim, deliver, record)."""
     from caseload.messaging.actions import send_one
 
-    # Finalise whatever connection objects the fork copied before opening this worker's own: a
-    # stale one collected later would close the descriptor its new socket reuses.
     gc.collect()
-    connection.ensure_connection()
+    _fresh_connection()
     ready.set()
     go.wait()
+    _fresh_connection()
     for pk in ids:
         send_one(pk)
     connections.close_all()

@@ -34,6 +34,7 @@ from caseload.clients.models import Client
 from caseload.clients.views import client_frame
 from caseload.messaging.models import OutboundMessage
 from caseload.tenancy.access import get_for_agency, has_perm, perm_required
+from caseload.web.forms import add_errors
 from caseload.web.tables import Column, Table, table_response
 from caseload.web.templatetags.ui import icon
 
@@ -81,14 +82,6 @@ def _is_merged(client: Client) -> bool:
 
 def _tab(client: Client) -> HttpResponse:
     return redirect("casework:communications", pk=client.pk)
-
-
-def _add_errors(form: CommunicationForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 # --- The Communications tab ----------------------------------------------------------------------
@@ -180,7 +173,7 @@ def communication_new(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 communication = communications.record_communication(client, request.user, form.data_for_action())
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors(form, error)
             else:
                 messages.success(request, _saved_message(communication))
                 return _tab(client)
@@ -206,7 +199,7 @@ def communication_edit(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 communication = communications.update_communication(communication, request.user, form.data_for_action())
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors(form, error)
             else:
                 messages.success(request, _saved_message(communication))
                 return _tab(client)

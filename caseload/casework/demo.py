@@ -47,6 +47,17 @@ DIRECTORY = (
     ),
 )
 
+TASKS = (
+    ("Follow up on job applications", "Ask which employers answered."),
+    ("Send the wage subsidy form to the employer", "Signed copy to the employer's HR contact."),
+    ("Book the forklift refresher course", "Check the next date at the training centre."),
+    ("Check the childcare subsidy application", "The city said two weeks."),
+    ("Prepare the mock interview", "Warehouse associate role; bring the job posting."),
+    ("Call back about the bus pass", "Monthly pass for the placement."),
+    ("Review the resume draft", "Canadian format, one page."),
+    ("Confirm the language assessment date", "CLB assessment at the downtown centre."),
+)
+
 NOTES = (
     (
         "assessment",
@@ -61,8 +72,12 @@ NOTES = (
 
 
 def _staff(agency: Agency) -> tuple[Membership, Membership]:
+    """The demo's first caseworker (caseworker1@, who records the casework) and a colleague."""
     members = list(
-        Membership.objects.for_agency(agency).filter(is_active=True, role__name="Caseworker").select_related("user", "manager")
+        Membership.objects.for_agency(agency)
+        .filter(is_active=True, role__name="Caseworker")
+        .select_related("user", "manager")
+        .order_by("user__email")
     )
     return members[0], members[-1]
 
@@ -213,8 +228,8 @@ def seed_casework(agency: Agency, portal_password: str = "") -> None:
             agency,
             actor,
             {
-                "title": "Follow up on job applications",
-                "description": "Ask which employers answered.",
+                "title": TASKS[index % len(TASKS)][0],
+                "description": TASKS[index % len(TASKS)][1],
                 "due_on": due,
                 "priority": "high" if index < 2 else "normal",
             },

@@ -25,18 +25,11 @@ from caseload.casework import directory, hsds
 from caseload.casework.models import DirectoryContact, DirectoryLocation, DirectoryOrganisation, DirectoryService
 from caseload.casework.referral_forms import ContactForm, ImportForm, LocationForm, OrganisationForm, ServiceForm
 from caseload.tenancy.access import get_for_agency, has_perm, perm_required
+from caseload.web.forms import add_errors
 
 VIEW, CONFIGURE = "casework.view", "casework.configure"
 PER_PAGE = 20
 MAX_QUERY = 200
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 # --- Reading -------------------------------------------------------------------------------------
@@ -124,7 +117,7 @@ def _form_page(
             try:
                 saved = save(form.data_for_action())
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors(form, error)
             else:
                 messages.success(request, done)
                 target = saved if isinstance(saved, DirectoryOrganisation) else saved.organisation
@@ -312,9 +305,9 @@ def directory_import(request: HttpRequest) -> HttpResponse:
                 summary = hsds.import_directory(request.agency, request.user, payload)
             except hsds.DirectoryImportError as error:
                 problems = error.items
-                _add_errors(form, error)
+                add_errors(form, error)
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors(form, error)
             else:
                 messages.success(request, _("Directory imported. %(summary)s.") % {"summary": _summary_text(summary)})
                 return redirect("casework:directory")

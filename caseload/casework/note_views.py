@@ -30,6 +30,7 @@ from caseload.clients.models import Client
 from caseload.clients.views import client_frame
 from caseload.tenancy.access import get_for_agency, has_perm, perm_required
 from caseload.tenancy.models import Program
+from caseload.web.forms import add_errors
 
 CASEWORK_VIEW = "casework.view"
 CASEWORK_CHANGE = "casework.change"
@@ -67,14 +68,6 @@ def _merged(request: HttpRequest, client: Client) -> HttpResponse | None:
         return None
     messages.info(request, _("This profile was merged into another one: write notes on the kept profile."))
     return redirect("casework:notes", pk=client.pk)
-
-
-def _add_errors(form: NoteForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 # --- The tab ---------------------------------------------------------------------------------
@@ -135,7 +128,7 @@ def note_new(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             notes.save_note(client, request.user, form.note_data(status), uploads=form.cleaned_data["attachments"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(
                 request, _("The note is saved as a draft.") if status == CaseNote.Status.DRAFT else _("The note is saved.")
@@ -178,7 +171,7 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 remove=form.cleaned_data.get("remove") or [],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(
                 request, _("The note is saved as a draft.") if status == CaseNote.Status.DRAFT else _("The note is saved.")

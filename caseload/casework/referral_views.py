@@ -27,6 +27,7 @@ from caseload.casework.referral_forms import CancelForm, CloseForm, OutcomeForm,
 from caseload.clients.models import Client
 from caseload.clients.views import client_frame, legal_name
 from caseload.tenancy.access import get_for_agency, has_perm, perm_required
+from caseload.web.forms import add_errors
 from caseload.web.tables import Column, Table, table_response
 
 VIEW, CHANGE = "casework.view", "casework.change"
@@ -40,14 +41,6 @@ STATUS_FILTERS = {
     "closed": (gettext_lazy("Closed"), referrals.CLOSED_STATUSES),
     "all": (gettext_lazy("All"), tuple(Status.values)),
 }
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def get_referral(request: HttpRequest, pk: int) -> ServiceReferral:
@@ -90,7 +83,7 @@ def _referral_form_page(request: HttpRequest, client: Client, *, referral: Servi
                     saved = referrals.update_referral(referral, request.user, form.data_for_action())
                     messages.success(request, _("Referral saved."))
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors(form, error)
             else:
                 return redirect("casework:referral_detail", pk=saved.pk)
         status = 400
@@ -224,7 +217,7 @@ def _step_page(
             try:
                 run(referral, form.cleaned_data)
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors(form, error)
             else:
                 messages.success(request, done)
                 return redirect("casework:referral_detail", pk=referral.pk)

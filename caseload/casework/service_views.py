@@ -35,19 +35,12 @@ from caseload.clients.models import Client
 from caseload.clients.views import client_frame, legal_name
 from caseload.tenancy.access import get_for_agency, has_perm, perm_required
 from caseload.tenancy.views import admin_tabs
+from caseload.web.forms import add_errors
 from caseload.web.tables import Column, Table, table_response
 
 VIEW, CHANGE, CONFIGURE = "casework.view", "casework.change", "casework.configure"
 PER_PAGE = 50
 TAB = "services"
-
-
-def _add_errors(form: Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _run(form: Form, action) -> Any:
@@ -57,7 +50,7 @@ def _run(form: Form, action) -> Any:
     try:
         return action(form.cleaned_data)
     except ValidationError as error:
-        _add_errors(form, error)
+        add_errors(form, error)
         return None
 
 

@@ -38,6 +38,7 @@ from caseload.clients.models import Client
 from caseload.clients.views import client_frame
 from caseload.tenancy.access import get_for_agency, has_perm, perm_required
 from caseload.tenancy.models import Membership
+from caseload.web.forms import add_errors
 
 VIEW, CHANGE = "casework.view", "casework.change"
 DONE_PAGE_SIZE = 50
@@ -219,16 +220,6 @@ def client_tasks(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Writing ------------------------------------------------------------------------------------
 
 
-def _add_errors(form: TaskForm, error: ValidationError) -> None:
-    renamed = {"client": "client_number", "for_client": "assigned_to"}
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            name = renamed.get(name, name)
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 def _next_url(request: HttpRequest, default: str) -> str:
     wanted = request.POST.get("next") or request.GET.get("next") or ""
     if wanted and url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
@@ -281,7 +272,7 @@ def _create(request: HttpRequest, *, client: Client | None, choose_client: bool)
             try:
                 task = actions.create_task(request.agency, request.user, form.task_data(), client=about)
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors(form, error, renamed={"client": "client_number", "for_client": "assigned_to"})
             else:
                 messages.success(request, _("Task “%(title)s” created.") % {"title": task.title})
                 return redirect(_next_url(request, _home_of(task)))
@@ -333,7 +324,7 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 actions.update_task(task, request.user, form.task_data())
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors(form, error, renamed={"client": "client_number", "for_client": "assigned_to"})
             else:
                 messages.success(request, _("Task saved."))
                 return redirect(_next_url(request, _home_of(task)))

@@ -36,6 +36,7 @@ from caseload.clients.menu import ARCHIVE, ASSIGN, CHANGE, FLAG, LINK, PORTAL, a
 from caseload.clients.models import Client
 from caseload.clients.views import client_frame, legal_name
 from caseload.tenancy.access import get_for_agency, perm_required
+from caseload.web.forms import add_errors
 
 
 @dataclass(frozen=True)
@@ -51,14 +52,6 @@ class ClientAction:
     form: type[ClientActionForm] = ConfirmForm
     text: Callable[[Client], str] = field(default=lambda client: "")
     danger: bool = False
-
-
-def _add_errors(form: ClientActionForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _back(client: Client) -> HttpResponse:
@@ -80,7 +73,7 @@ def _action_page(request: HttpRequest, pk: int, action: ClientAction) -> HttpRes
                 messages.error(request, str(refusal))
                 return _back(client)
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors(form, error)
             else:
                 messages.success(request, action.done(client, result))
                 return _back(client)

@@ -12,7 +12,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,6 +33,7 @@ from caseload.clients.profile_forms import (
 from caseload.clients.queries import current_privacy_statement, likely_duplicates
 from caseload.clients.views import birth_text, client_frame, display_phone, legal_name
 from caseload.tenancy.access import get_for_agency, has_perm, perm_required
+from caseload.web.forms import add_errors
 
 CLIENTS_CHANGE = "clients.change"
 AGENCY_MANAGE = "agency.manage"
@@ -46,15 +46,6 @@ def statement_text(statement: PrivacyStatement | None) -> str:
     if (get_language() or "").startswith("fr") and statement.text_fr:
         return statement.text_fr
     return statement.text
-
-
-def _add_errors(form: Form, error: ValidationError) -> None:
-    """Put an action's refusal on the form field it names (or the form as a whole)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _profile_data(form: ProfileForm) -> dict[str, Any]:
@@ -123,7 +114,7 @@ def client_register(request: HttpRequest) -> HttpResponse:
             agency=request.agency, actor=request.user, data=data, phones=extra_phones, consent=answer
         )
     except ValidationError as error:
-        _add_errors(form, error)
+        add_errors(form, error)
         return render(request, "clients/register.html", context, status=400)
     if client.is_anonymous:
         messages.success(request, _("An anonymous client is registered as client %(number)s.") % {"number": client.client_number})
@@ -161,7 +152,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
             actions.update_client(client, request.user, _profile_data(form), phones=phones_of(phones))
         except ValidationError as error:
             client.refresh_from_db()
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("The client's details are saved."))
             return redirect("clients:detail", pk=client.pk)
@@ -188,7 +179,7 @@ def client_consent(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             actions.record_consent(client, request.user, statement, form.cleaned_data["accepted"], form.cleaned_data["method"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             if form.cleaned_data["accepted"] and was_anonymous:
                 messages.success(request, _("Consent recorded. The client is no longer anonymous: add their details."))
@@ -221,7 +212,7 @@ def privacy_statements(request: HttpRequest) -> HttpResponse:
         try:
             statement = actions.publish_privacy_statement(agency=request.agency, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(
                 request,

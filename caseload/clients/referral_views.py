@@ -22,6 +22,7 @@ from caseload.clients.models import Client, IncomingReferral, Referral, Referral
 from caseload.clients.views import client_frame
 from caseload.tenancy.access import get_for_agency, perm_required
 from caseload.tenancy.models import Agency
+from caseload.web.forms import add_errors
 
 CLIENTS_REFER = "clients.refer"
 
@@ -71,14 +72,6 @@ class AnswerForm(forms.Form):
     )
 
 
-def _add_errors(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 def _referable_client(request: HttpRequest, pk: int) -> Client:
     client = get_for_agency(request, Client, pk=pk)
     if client.status == Client.Status.MERGED:
@@ -94,7 +87,7 @@ def _refer_page(request: HttpRequest, pk: int, form_class, run, title: str, intr
         try:
             run(client, form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("Referral recorded."))
             return redirect("clients:detail", pk=client.pk)
@@ -195,7 +188,7 @@ def _answer_page(request: HttpRequest, pk: int, accept: bool) -> HttpResponse:
             else:
                 referrals.decline_referral(incoming, request.user, form.cleaned_data["note"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             if accept:
                 messages.success(request, _("Referral accepted: the client's profile is now in your agency."))

@@ -35,6 +35,7 @@ from caseload.tenancy.forms import (
 )
 from caseload.tenancy.models import Agency, Funder, Membership, Program, Role
 from caseload.tenancy.roles import PERMISSION_GROUPS, PERMISSIONS
+from caseload.web.forms import add_errors
 from caseload.web.tables import Column, Table, table_response
 
 AGENCY_MANAGE = "agency.manage"
@@ -98,15 +99,6 @@ def _table_page(request: HttpRequest, template: str, table: Table, **context: An
     return table_response(request, template, {"admin_tabs": admin_tabs(request), "table": table, **context}, table)
 
 
-def _add_errors(form: Form, error: ValidationError) -> None:
-    """Show an action's validation error on the form: on its field when the form has it."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 def _run(form: Form, action: Callable[[dict[str, Any]], Any]) -> Any:
     """Validate the form and run the action on its data: the action's result (a saved row), or
     None when the form or the action refuses (the errors are then on the form)."""
@@ -115,7 +107,7 @@ def _run(form: Form, action: Callable[[dict[str, Any]], Any]) -> Any:
     try:
         return action(form.cleaned_data)
     except ValidationError as error:
-        _add_errors(form, error)
+        add_errors(form, error)
         return None
 
 
