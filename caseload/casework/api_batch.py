@@ -41,6 +41,7 @@ from caseload.api.fields import AgencyRelatedField
 from caseload.api.permissions import HasAgencyPerm
 from caseload.api.viewsets import AgencyModelViewSet, AgencyScopedMixin, run_action
 from caseload.casework import lists as list_actions
+from caseload.casework.api_common import MAX_ID
 from caseload.casework.batch import clients_of, run_batch
 from caseload.casework.communications import agency_today
 from caseload.casework.exports import FORMATS, REPORTS, Export, respond
@@ -50,7 +51,6 @@ from caseload.clients.models import Client
 from caseload.tenancy.models import Membership, Program
 
 BATCH = HasAgencyPerm(view="casework.batch", manage="casework.batch")
-MAX_ID = 2**63 - 1
 TEXT_CODES = ["null_characters_not_allowed", "surrogate_characters_not_allowed"]
 
 

@@ -16,8 +16,9 @@ from rest_framework import mixins, serializers, viewsets
 
 from caseload.api.fields import AgencyRelatedField
 from caseload.api.permissions import HasAgencyPerm
-from caseload.api.viewsets import WRITES, ActionSerializer, AgencyModelViewSet, AgencyScopedMixin, run_action
+from caseload.api.viewsets import ActionSerializer, AgencyModelViewSet, AgencyScopedMixin, run_action
 from caseload.casework import communications
+from caseload.casework.api_common import ID_FILTER_ERRORS, declare_errors
 from caseload.casework.models import Communication
 from caseload.casework.records import visible
 from caseload.clients.models import Client
@@ -106,12 +107,10 @@ class CommunicationFilterSerializer(serializers.Serializer):
 
 def communication_errors(viewset):
     """The errors the actions name beyond the serializer's own (drf-standardized-errors schema)."""
-    for name in ("kind", "direction", "date", "subject", "body", "program", "client"):
-        viewset = extend_validation_errors(["invalid"], field_name=name, actions=WRITES)(viewset)
-    return viewset
+    return declare_errors(viewset, ("kind", "direction", "date", "subject", "body", "program", "client"))
 
 
-@extend_validation_errors(["invalid", "min_value", "max_value", "max_string_length"], field_name="client", actions=["list"])
+@extend_validation_errors(ID_FILTER_ERRORS, field_name="client", actions=["list"])
 @extend_validation_errors(["invalid_choice"], field_name="kind", actions=["list"])
 @extend_validation_errors(["invalid_choice"], field_name="status", actions=["list"])
 @extend_validation_errors(["invalid", "datetime"], field_name="date_from", actions=["list"])

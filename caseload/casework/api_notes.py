@@ -22,13 +22,13 @@ from caseload.api.permissions import HasAgencyPerm
 from caseload.api.viewsets import ActionSerializer, AgencyModelViewSet, run_action
 from caseload.audit.actions import Action, record
 from caseload.casework import notes
+from caseload.casework.api_common import MAX_ID
 from caseload.casework.markdown import render_markdown
 from caseload.casework.models import CaseNote, NoteAttachment
 from caseload.casework.records import visible
 from caseload.clients.models import Client
 from caseload.tenancy.models import Program
 
-MAX_ID = 2**63 - 1
 WRITES = ["create", "partial_update"]
 TEXT_CODES = ["null_characters_not_allowed", "surrogate_characters_not_allowed"]
 

@@ -23,8 +23,9 @@ from rest_framework.response import Response
 
 from caseload.api.fields import AgencyRelatedField
 from caseload.api.permissions import HasAgencyPerm
-from caseload.api.viewsets import WRITES, ActionSerializer, AgencyModelViewSet, run_action
+from caseload.api.viewsets import ActionSerializer, AgencyModelViewSet, run_action
 from caseload.casework import directory, referrals
+from caseload.casework.api_common import ID_FILTER_ERRORS, declare_errors
 from caseload.casework.models import DirectoryContact, DirectoryLocation, DirectoryOrganisation, DirectoryService, ServiceReferral
 from caseload.clients.models import Client
 from caseload.tenancy.models import Program
@@ -166,29 +167,13 @@ class CancelSerializer(serializers.Serializer):
 
 def referral_errors(viewset):
     """Declare in the schema the errors the referral actions name (drf-standardized-errors)."""
-    for name in (
-        "kind",
-        "to_program",
-        "service",
-        "location",
-        "contact",
-        "referred_on",
-        "reason",
-        "follow_up_on",
-        "remind_client",
-        "program",
-        "outcome",
-        "client",
-        "status",
-    ):
-        viewset = extend_validation_errors(["invalid"], field_name=name, actions=WRITES)(viewset)
-    for name in ("status", "outcome", "note", "non_field_errors"):
-        viewset = extend_validation_errors(["invalid"], field_name=name, actions=["respond", "close", "cancel"])(viewset)
+    viewset = declare_errors(viewset, (*referrals.DATA_FIELDS, "outcome", "client", "status"))
+    viewset = declare_errors(viewset, ("status", "outcome", "note", "non_field_errors"), actions=["respond", "close", "cancel"])
     viewset = extend_validation_errors(["invalid"], field_name="status", actions=["destroy"])(viewset)
     return viewset
 
 
-@extend_validation_errors(["invalid", "min_value", "max_value", "max_string_length"], field_name="client", actions=["list"])
+@extend_validation_errors(ID_FILTER_ERRORS, field_name="client", actions=["list"])
 @extend_validation_errors(["invalid_choice"], field_name="status", actions=["list"])
 @extend_schema_view(
     list=extend_schema(
@@ -361,12 +346,8 @@ class OrganisationFilterSerializer(serializers.Serializer):
 
 def directory_errors(fields: tuple[str, ...]):
     def decorate(viewset):
-        for name in (*fields, "organisation"):
-            viewset = extend_validation_errors(["invalid"], field_name=name, actions=WRITES)(viewset)
-        viewset = extend_validation_errors(
-            ["invalid", "min_value", "max_value", "max_string_length"], field_name="organisation", actions=["list"]
-        )(viewset)
-        return viewset
+        viewset = declare_errors(viewset, (*fields, "organisation"))
+        return declare_errors(viewset, ("organisation",), ID_FILTER_ERRORS, actions=["list"])
 
     return decorate
 
@@ -427,9 +408,7 @@ class ServiceViewSet(_DirectoryViewSet):
     model = DirectoryService
     serializer_class = ServiceSerializer
     deactivate = "deactivate_service"
-
-    def get_queryset(self):
-        return super().get_queryset().select_related("organisation")
+    select_related = ("organisation",)
 
 
 @_views("location", "locations")
@@ -440,9 +419,7 @@ class LocationViewSet(_DirectoryViewSet):
     model = DirectoryLocation
     serializer_class = LocationSerializer
     deactivate = "deactivate_location"
-
-    def get_queryset(self):
-        return super().get_queryset().prefetch_related("services")
+    prefetch_related = ("services",)
 
 
 @_views("contact", "contacts")

@@ -10,6 +10,8 @@ grant's period or an overspend without a manager's approval is a 400 naming the 
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
@@ -20,13 +22,13 @@ from caseload.api.fields import AgencyRelatedField
 from caseload.api.permissions import HasAgencyPerm
 from caseload.api.viewsets import WRITES, ActionSerializer, AgencyCreateUpdateViewSet, AgencyModelViewSet, run_action
 from caseload.casework import services
+from caseload.casework.api_common import ID_FILTER_ERRORS, MAX_ID, declare_errors
 from caseload.casework.models import Grant, SupportiveService, SupportServiceType
 from caseload.casework.records import visible
 from caseload.clients.models import Client
 from caseload.tenancy.models import Funder, Program
 
 VIEW, CHANGE, CONFIGURE = "casework.view", "casework.change", "casework.configure"
-MAX_ID = 2**63 - 1
 MONEY = {"max_digits": 10, "decimal_places": 2, "coerce_to_string": True}
 
 # --- Supportive services -------------------------------------------------------------------------
@@ -135,14 +137,13 @@ class ServiceFilterSerializer(serializers.Serializer):
 
 def service_errors(viewset):
     """The errors the actions name beyond the serializer's own (drf-standardized-errors schema)."""
-    for name in ("client", "service_type", "date", "amount", "vendor", "justification", "grant", "program"):
-        viewset = extend_validation_errors(["invalid"], field_name=name, actions=WRITES)(viewset)
+    viewset = declare_errors(viewset, ("client", "service_type", "date", "amount", "vendor", "justification", "grant", "program"))
     return extend_validation_errors(["overspend"], field_name="amount", actions=WRITES)(viewset)
 
 
-@extend_validation_errors(["invalid", "min_value", "max_value", "max_string_length"], field_name="client", actions=["list"])
-@extend_validation_errors(["invalid", "min_value", "max_value", "max_string_length"], field_name="grant", actions=["list"])
-@extend_validation_errors(["invalid", "min_value", "max_value", "max_string_length"], field_name="service_type", actions=["list"])
+@extend_validation_errors(ID_FILTER_ERRORS, field_name="client", actions=["list"])
+@extend_validation_errors(ID_FILTER_ERRORS, field_name="grant", actions=["list"])
+@extend_validation_errors(ID_FILTER_ERRORS, field_name="service_type", actions=["list"])
 @extend_validation_errors(["invalid", "datetime"], field_name="date_from", actions=["list"])
 @extend_validation_errors(["invalid", "datetime"], field_name="date_to", actions=["list"])
 @extend_schema_view(
@@ -283,10 +284,6 @@ class GrantSerializer(ActionSerializer):
 
 
 @extend_validation_errors(["invalid", "unique"], field_name="name", actions=WRITES)
-@extend_validation_errors(["invalid"], field_name="funder", actions=WRITES)
-@extend_validation_errors(["invalid"], field_name="budget", actions=WRITES)
-@extend_validation_errors(["invalid"], field_name="starts_on", actions=WRITES)
-@extend_validation_errors(["invalid"], field_name="ends_on", actions=WRITES)
 @extend_schema_view(
     list=extend_schema(summary="The agency's grants, with spent and remaining (casework.view)"),
     retrieve=extend_schema(summary="One grant, with spent and remaining (casework.view)"),
@@ -294,6 +291,7 @@ class GrantSerializer(ActionSerializer):
     update=extend_schema(summary="Change a grant (casework.configure)"),
     partial_update=extend_schema(summary="Change some fields of a grant (casework.configure)"),
 )
+@partial(declare_errors, names=("funder", "budget", "starts_on", "ends_on"))
 class GrantViewSet(AgencyCreateUpdateViewSet):
     """Funders' grants that supportive services draw on. Reading needs `casework.view`, changing
     them `casework.configure`. Grants are deactivated, never deleted."""

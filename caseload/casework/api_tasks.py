@@ -21,8 +21,9 @@ from rest_framework.response import Response
 
 from caseload.api.fields import AgencyRelatedField
 from caseload.api.permissions import HasAgencyPerm
-from caseload.api.viewsets import WRITES, AgencyModelViewSet, run_action
+from caseload.api.viewsets import AgencyModelViewSet, run_action
 from caseload.casework import tasks as actions
+from caseload.casework.api_common import ID_FILTER_ERRORS, declare_errors
 from caseload.casework.models import Task
 from caseload.clients.models import Client
 from caseload.tenancy.models import Membership, Program
@@ -162,28 +163,13 @@ class TaskFilterSerializer(serializers.Serializer):
 
 def task_errors(viewset):
     """Declare in the schema the errors the task actions name (drf-standardized-errors)."""
-    for name in (
-        "title",
-        "description",
-        "due_on",
-        "priority",
-        "assigned_to",
-        "for_client",
-        "remind_days_before",
-        "program",
-        "client",
-        "task",
-    ):
-        viewset = extend_validation_errors(["invalid"], field_name=name, actions=WRITES)(viewset)
-    for name in ("status", "task"):
-        viewset = extend_validation_errors(["invalid"], field_name=name, actions=["complete", "reopen", "cancel", "destroy"])(
-            viewset
-        )
-    return viewset
+    fields = ("title", "description", "due_on", "priority", "assigned_to", "for_client", "remind_days_before", "program")
+    viewset = declare_errors(viewset, (*fields, "client", "task"))
+    return declare_errors(viewset, ("status", "task"), actions=["complete", "reopen", "cancel", "destroy"])
 
 
 @extend_validation_errors(["invalid", "max_length", "does_not_exist", *TEXT_CODES], field_name="assigned_to", actions=["list"])
-@extend_validation_errors(["invalid", "min_value", "max_value", "max_string_length"], field_name="client", actions=["list"])
+@extend_validation_errors(ID_FILTER_ERRORS, field_name="client", actions=["list"])
 @extend_validation_errors(["invalid_choice"], field_name="status", actions=["list"])
 @extend_validation_errors(["invalid", "datetime"], field_name="due_after", actions=["list"])
 @extend_validation_errors(["invalid", "datetime"], field_name="due_before", actions=["list"])

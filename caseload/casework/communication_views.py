@@ -29,17 +29,19 @@ from caseload.audit.actions import Action, record
 from caseload.casework import communications
 from caseload.casework.communication_forms import CommunicationForm, initial_for
 from caseload.casework.models import Communication
+from caseload.casework.pages import client_for, is_merged, record_for, refuse_merged
 from caseload.casework.records import visible
 from caseload.clients.models import Client
 from caseload.clients.views import client_frame
 from caseload.messaging.models import OutboundMessage
-from caseload.tenancy.access import get_for_agency, has_perm, perm_required
+from caseload.tenancy.access import has_perm, perm_required
 from caseload.web.forms import add_errors
 from caseload.web.tables import Column, Table, table_response
 from caseload.web.templatetags.ui import icon
 
 VIEW, CHANGE = "casework.view", "casework.change"
 PER_PAGE = 25
+TAB_URL = "casework:communications"
 
 Kind = Communication.Kind
 Status = Communication.Status
@@ -64,24 +66,21 @@ STATUS_BADGES = {
 
 
 def _client(request: HttpRequest, pk: int) -> Client:
-    return get_for_agency(request, Client.objects.for_agency(request.agency).select_related("portal_user", "merged_into"), pk=pk)
+    return client_for(request, pk, "portal_user", "merged_into")
 
 
 def _communication(request: HttpRequest, pk: int) -> Communication:
-    rows = visible(Communication.objects.for_agency(request.agency), request.membership).select_related(
-        "client__portal_user", "client__merged_into"
-    )
-    communication = get_for_agency(request, rows, pk=pk)
-    communication.client.agency = request.agency
-    return communication
-
-
-def _is_merged(client: Client) -> bool:
-    return client.status == Client.Status.MERGED
+    return record_for(request, Communication, pk, "client__portal_user", "client__merged_into")
 
 
 def _tab(client: Client) -> HttpResponse:
-    return redirect("casework:communications", pk=client.pk)
+    return redirect(TAB_URL, pk=client.pk)
+
+
+def _refuse_merged(request: HttpRequest, client: Client) -> HttpResponse:
+    return refuse_merged(
+        request, client, _("This profile was merged into another one: its communications are on that profile."), TAB_URL
+    )
 
 
 # --- The Communications tab ----------------------------------------------------------------------
@@ -107,7 +106,7 @@ def communication_list(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-date", "-created_at", "-pk")
     )
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
-    writable = has_perm(request, CHANGE) and not _is_merged(client)
+    writable = has_perm(request, CHANGE) and not is_merged(client)
     items = []
     for communication in page.object_list:
         editable = writable and communications.can_edit(communication)
@@ -164,9 +163,10 @@ def _saved_message(communication: Communication) -> str:
 @perm_required(CHANGE)
 def communication_new(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client(request, pk)
-    if _is_merged(client):
-        messages.info(request, _("This profile was merged into another one: record communications on that profile."))
-        return _tab(client)
+    if is_merged(client):
+        return refuse_merged(
+            request, client, _("This profile was merged into another one: record communications on that profile."), TAB_URL
+        )
     form = CommunicationForm(request.POST if request.method == "POST" else None, client=client)
     if request.method == "POST":
         if form.is_valid():
@@ -185,9 +185,8 @@ def communication_new(request: HttpRequest, pk: int) -> HttpResponse:
 def communication_edit(request: HttpRequest, pk: int) -> HttpResponse:
     communication = _communication(request, pk)
     client = communication.client
-    if _is_merged(client):
-        messages.info(request, _("This profile was merged into another one: its communications are on that profile."))
-        return _tab(client)
+    if is_merged(client):
+        return _refuse_merged(request, client)
     if not communications.can_edit(communication):
         messages.info(request, _("This reminder was sent to the client: it can no longer be changed."))
         return _tab(client)
@@ -225,9 +224,8 @@ def delete_warning(communication: Communication) -> str:
 def communication_delete(request: HttpRequest, pk: int) -> HttpResponse:
     communication = _communication(request, pk)
     client = communication.client
-    if _is_merged(client):
-        messages.info(request, _("This profile was merged into another one: its communications are on that profile."))
-        return _tab(client)
+    if is_merged(client):
+        return _refuse_merged(request, client)
     if request.method == "POST":
         try:
             communications.delete_communication(communication, request.user)

@@ -35,8 +35,8 @@ from django.utils.translation import gettext as _
 
 from caseload.audit.actions import Action, record, record_change, record_create, snapshot
 from caseload.casework.models import BatchAction, Communication
-from caseload.casework.records import agency_today, membership_of, soft_delete
-from caseload.clients.models import Client, ContactMethod
+from caseload.casework.records import agency_today, consented_channel, membership_of, soft_delete, supported_language
+from caseload.clients.models import Client
 from caseload.tenancy.models import Agency, Program
 from caseload.tenancy.scoping import agency_scope, all_agencies
 
@@ -75,23 +75,9 @@ def can_receive_reminders(client: Client) -> bool:
     return reminder_refusal(client) is None
 
 
-def _email_possible(client: Client) -> bool:
-    return bool(client.email) and client.consent_email
-
-
-def _sms_possible(client: Client) -> bool:
-    return bool(client.phone) and client.consent_sms
-
-
 def reminder_channel(client: Client) -> str:
     """How a reminder reaches the client besides the portal: "email", "sms", or "" (portal only)."""
-    if client.preferred_contact_method == ContactMethod.SMS and _sms_possible(client):
-        return SMS
-    if _email_possible(client):
-        return EMAIL
-    if _sms_possible(client):
-        return SMS
-    return ""
+    return consented_channel(client)
 
 
 # --- Validation ------------------------------------------------------------------------------
@@ -237,14 +223,6 @@ def delete_communication(communication: Communication, actor) -> Communication:
 # --- Sending ---------------------------------------------------------------------------------
 
 
-def _language(client: Client) -> str:
-    languages = {code for code, _name in settings.LANGUAGES}
-    for code in (getattr(client.portal_user, "preferred_language", ""), client.preferred_language):
-        if code in languages:
-            return code
-    return settings.LANGUAGE_CODE
-
-
 def _send_refusal(reminder: Communication, channel: str) -> str:
     client = reminder.client
     if client.status == Client.Status.MERGED:
@@ -266,7 +244,9 @@ def _queue_reminder(reminder: Communication, channel: str):
 
     client, agency = reminder.client, reminder.agency
     portal_url = settings.SITE_URL + reverse("portal:home")
-    with translation.override(_language(client)):
+    with translation.override(
+        supported_language(getattr(client.portal_user, "preferred_language", ""), client.preferred_language)
+    ):
         context = {"reminder": reminder, "client": client, "agency": agency, "portal_url": portal_url}
         if channel == EMAIL:
             body = render_to_string("casework/email/reminder_body.txt", context)

@@ -69,10 +69,19 @@ def _save(instance: models.Model, actor, before: dict[str, Any] | None, m2m: dic
         record_change(agency=instance.agency, actor=actor, obj=instance, before=before)
 
 
+def _write(instance: models.Model, actor, data: dict[str, Any], allowed: tuple[str, ...], check, *, new: bool):
+    """Apply ``data``, check the result with ``check(instance, m2m)``, save it and audit it."""
+    before = None if new else snapshot(instance, [name for name in data if name in allowed])
+    m2m = _apply(instance, data, allowed)
+    check(instance, m2m)
+    _save(instance, actor, before, m2m)
+    return instance
+
+
 # --- Organisations -------------------------------------------------------------------------------
 
 
-def _check_organisation(organisation: DirectoryOrganisation) -> None:
+def _check_organisation(organisation: DirectoryOrganisation, m2m: dict[str, Any]) -> None:
     _check_unique_name(
         organisation,
         DirectoryOrganisation.objects.for_agency(organisation.agency),
@@ -83,19 +92,12 @@ def _check_organisation(organisation: DirectoryOrganisation) -> None:
 @transaction.atomic
 def create_organisation(agency: Agency, actor, data: dict[str, Any]) -> DirectoryOrganisation:
     organisation = DirectoryOrganisation(agency=agency)
-    _apply(organisation, data, ORGANISATION_FIELDS)
-    _check_organisation(organisation)
-    _save(organisation, actor, None, {})
-    return organisation
+    return _write(organisation, actor, data, ORGANISATION_FIELDS, _check_organisation, new=True)
 
 
 @transaction.atomic
 def update_organisation(organisation: DirectoryOrganisation, actor, data: dict[str, Any]) -> DirectoryOrganisation:
-    before = snapshot(organisation, [name for name in data if name in ORGANISATION_FIELDS])
-    _apply(organisation, data, ORGANISATION_FIELDS)
-    _check_organisation(organisation)
-    _save(organisation, actor, before, {})
-    return organisation
+    return _write(organisation, actor, data, ORGANISATION_FIELDS, _check_organisation, new=False)
 
 
 def deactivate_organisation(organisation: DirectoryOrganisation, actor) -> DirectoryOrganisation:
@@ -106,7 +108,7 @@ def deactivate_organisation(organisation: DirectoryOrganisation, actor) -> Direc
 # --- Services ----------------------------------------------------------------------------------
 
 
-def _check_service(service: DirectoryService) -> None:
+def _check_service(service: DirectoryService, m2m: dict[str, Any]) -> None:
     _check_unique_name(
         service,
         DirectoryService.objects.for_agency(service.agency).filter(organisation_id=service.organisation_id),
@@ -117,19 +119,12 @@ def _check_service(service: DirectoryService) -> None:
 @transaction.atomic
 def create_service(organisation: DirectoryOrganisation, actor, data: dict[str, Any]) -> DirectoryService:
     service = DirectoryService(agency=organisation.agency, organisation=organisation)
-    _apply(service, data, SERVICE_FIELDS)
-    _check_service(service)
-    _save(service, actor, None, {})
-    return service
+    return _write(service, actor, data, SERVICE_FIELDS, _check_service, new=True)
 
 
 @transaction.atomic
 def update_service(service: DirectoryService, actor, data: dict[str, Any]) -> DirectoryService:
-    before = snapshot(service, [name for name in data if name in SERVICE_FIELDS])
-    _apply(service, data, SERVICE_FIELDS)
-    _check_service(service)
-    _save(service, actor, before, {})
-    return service
+    return _write(service, actor, data, SERVICE_FIELDS, _check_service, new=False)
 
 
 def deactivate_service(service: DirectoryService, actor) -> DirectoryService:
@@ -147,19 +142,12 @@ def _check_location(location: DirectoryLocation, m2m: dict[str, Any]) -> None:
 @transaction.atomic
 def create_location(organisation: DirectoryOrganisation, actor, data: dict[str, Any]) -> DirectoryLocation:
     location = DirectoryLocation(agency=organisation.agency, organisation=organisation)
-    m2m = _apply(location, data, LOCATION_FIELDS)
-    _check_location(location, m2m)
-    _save(location, actor, None, m2m)
-    return location
+    return _write(location, actor, data, LOCATION_FIELDS, _check_location, new=True)
 
 
 @transaction.atomic
 def update_location(location: DirectoryLocation, actor, data: dict[str, Any]) -> DirectoryLocation:
-    before = snapshot(location, [name for name in data if name in LOCATION_FIELDS])
-    m2m = _apply(location, data, LOCATION_FIELDS)
-    _check_location(location, m2m)
-    _save(location, actor, before, m2m)
-    return location
+    return _write(location, actor, data, LOCATION_FIELDS, _check_location, new=False)
 
 
 def deactivate_location(location: DirectoryLocation, actor) -> DirectoryLocation:
@@ -169,7 +157,7 @@ def deactivate_location(location: DirectoryLocation, actor) -> DirectoryLocation
 # --- Contacts ----------------------------------------------------------------------------------
 
 
-def _check_contact(contact: DirectoryContact) -> None:
+def _check_contact(contact: DirectoryContact, m2m: dict[str, Any]) -> None:
     if contact.service_id is not None:
         _check_owned(contact.organisation, "service", [contact.service], _("Choose a service of this organisation."))
 
@@ -177,19 +165,12 @@ def _check_contact(contact: DirectoryContact) -> None:
 @transaction.atomic
 def create_contact(organisation: DirectoryOrganisation, actor, data: dict[str, Any]) -> DirectoryContact:
     contact = DirectoryContact(agency=organisation.agency, organisation=organisation)
-    _apply(contact, data, CONTACT_FIELDS)
-    _check_contact(contact)
-    _save(contact, actor, None, {})
-    return contact
+    return _write(contact, actor, data, CONTACT_FIELDS, _check_contact, new=True)
 
 
 @transaction.atomic
 def update_contact(contact: DirectoryContact, actor, data: dict[str, Any]) -> DirectoryContact:
-    before = snapshot(contact, [name for name in data if name in CONTACT_FIELDS])
-    _apply(contact, data, CONTACT_FIELDS)
-    _check_contact(contact)
-    _save(contact, actor, before, {})
-    return contact
+    return _write(contact, actor, data, CONTACT_FIELDS, _check_contact, new=False)
 
 
 def deactivate_contact(contact: DirectoryContact, actor) -> DirectoryContact:

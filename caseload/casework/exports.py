@@ -93,67 +93,61 @@ class Report:
     model: type[models.Model]
     date_field: str
     columns: tuple[Column, ...]
-    filename: str
+
+    @property
+    def filename(self) -> str:
+        return self.key
 
     @property
     def paths(self) -> list[str]:
         return [path for column in self.columns for path in column.paths]
 
 
+def _report(key: str, title, description, model, date_field: str, lead: tuple, rest: tuple) -> Report:
+    """A report of the client, ``lead`` columns, program and author, then ``rest``."""
+    columns = (*COMMON_HEAD, *lead, *COMMON_TAIL, *rest)
+    return Report(key=key, title=title, description=description, model=model, date_field=date_field, columns=columns)
+
+
 REPORTS: dict[str, Report] = {
     report.key: report
     for report in (
-        Report(
-            key="case-notes",
-            title=_("Participant case notes"),
-            description=_("Every case note in the range: date of contact, type, program, author and the note."),
-            model=CaseNote,
-            date_field="contact_date",
-            columns=(
-                *COMMON_HEAD,
-                Column(_("Date of contact"), ("contact_date",)),
-                Column(_("Type"), ("note_type",), _choice(CaseNote.Type)),
-                *COMMON_TAIL,
-                Column(_("Status"), ("status",), _choice(CaseNote.Status)),
-                Column(_("Note"), ("body",)),
-            ),
-            filename="case-notes",
+        _report(
+            "case-notes",
+            _("Participant case notes"),
+            _("Every case note in the range: date of contact, type, program, author and the note."),
+            CaseNote,
+            "contact_date",
+            (Column(_("Date of contact"), ("contact_date",)), Column(_("Type"), ("note_type",), _choice(CaseNote.Type))),
+            (Column(_("Status"), ("status",), _choice(CaseNote.Status)), Column(_("Note"), ("body",))),
         ),
-        Report(
-            key="communications",
-            title=_("Participant case communications"),
-            description=_("Every communication and reminder in the range: date, type, direction, subject and details."),
-            model=Communication,
-            date_field="date",
-            columns=(
-                *COMMON_HEAD,
-                Column(_("Date"), ("date",)),
-                Column(_("Type"), ("kind",), _choice(Communication.Kind)),
-                *COMMON_TAIL,
+        _report(
+            "communications",
+            _("Participant case communications"),
+            _("Every communication and reminder in the range: date, type, direction, subject and details."),
+            Communication,
+            "date",
+            (Column(_("Date"), ("date",)), Column(_("Type"), ("kind",), _choice(Communication.Kind))),
+            (
                 Column(_("Direction"), ("direction",), _choice(Communication.Direction)),
                 Column(_("Status"), ("status",), _choice(Communication.Status)),
                 Column(_("Subject"), ("subject",)),
                 Column(_("Details"), ("body",)),
             ),
-            filename="communications",
         ),
-        Report(
-            key="supportive-services",
-            title=_("Participant supportive services"),
-            description=_("Every supportive service in the range: date, service, amount, vendor, grant and justification."),
-            model=SupportiveService,
-            date_field="date",
-            columns=(
-                *COMMON_HEAD,
-                Column(_("Date"), ("date",)),
-                Column(_("Service"), ("service_type__name",)),
-                *COMMON_TAIL,
+        _report(
+            "supportive-services",
+            _("Participant supportive services"),
+            _("Every supportive service in the range: date, service, amount, vendor, grant and justification."),
+            SupportiveService,
+            "date",
+            (Column(_("Date"), ("date",)), Column(_("Service"), ("service_type__name",))),
+            (
                 Column(_("Amount"), ("amount",), _money),
                 Column(_("Vendor"), ("vendor",)),
                 Column(_("Grant"), ("grant__name",), lambda value: value or ""),
                 Column(_("Justification"), ("justification",)),
             ),
-            filename="supportive-services",
         ),
     )
 }

@@ -577,127 +577,86 @@ register_kind("programs", gettext_lazy("Programs"), "layers")
 register_kind("staff", gettext_lazy("Staff assignments"), "user")
 register_kind("safety", gettext_lazy("Safety flags"), "alert-triangle")
 
-register(Source(key="note", kind="notes", model="casework.CaseNote", date_field="contact_date", render=render_note))
-register(
-    Source(
-        key="communication", kind="communications", model="casework.Communication", date_field="date", render=render_communication
-    )
+
+def _builtin(key: str, kind: str, model: str, date_field: str, render: Callable[[Any], Shown], **options: Any) -> None:
+    """Register one of the built-in sources; the clients app's records are seen with clients.view."""
+    if model.startswith("clients."):
+        options.setdefault("permission", "clients.view")
+    register(Source(key=key, kind=kind, model=model, date_field=date_field, render=render, **options))
+
+
+_builtin("note", "notes", "casework.CaseNote", "contact_date", render_note)
+_builtin("communication", "communications", "casework.Communication", "date", render_communication)
+_builtin(
+    "task",
+    "tasks",
+    "casework.Task",
+    "created_at",
+    render_task,
+    staff_fields=("created_by", "assigned_to"),
+    related=("assigned_to__user",),
 )
-register(
-    Source(
-        key="task",
-        kind="tasks",
-        model="casework.Task",
-        date_field="created_at",
-        render=render_task,
-        staff_fields=("created_by", "assigned_to"),
-        related=("assigned_to__user",),
-    )
+_builtin(
+    "task_done",
+    "tasks",
+    "casework.Task",
+    "completed_at",
+    render_task_done,
+    staff_fields=("completed_by",),
+    where=Q(completed_at__isnull=False, status="done"),
 )
-register(
-    Source(
-        key="task_done",
-        kind="tasks",
-        model="casework.Task",
-        date_field="completed_at",
-        render=render_task_done,
-        staff_fields=("completed_by",),
-        where=Q(completed_at__isnull=False, status="done"),
-    )
+_builtin(
+    "service_referral",
+    "referrals",
+    "casework.ServiceReferral",
+    "referred_on",
+    render_service_referral,
+    related=("to_program", "service__organisation"),
 )
-register(
-    Source(
-        key="service_referral",
-        kind="referrals",
-        model="casework.ServiceReferral",
-        date_field="referred_on",
-        render=render_service_referral,
-        related=("to_program", "service__organisation"),
-    )
+_builtin(
+    "agency_referral",
+    "referrals",
+    "clients.Referral",
+    "created_at",
+    render_agency_referral,
+    program_field=None,
+    staff_fields=("created_by",),
+    related=("to_agency",),
 )
-register(
-    Source(
-        key="agency_referral",
-        kind="referrals",
-        model="clients.Referral",
-        date_field="created_at",
-        render=render_agency_referral,
-        program_field=None,
-        staff_fields=("created_by",),
-        related=("to_agency",),
-        permission="clients.view",
-    )
+_builtin("service", "services", "casework.SupportiveService", "date", render_service, related=("service_type", "grant"))
+_builtin(
+    "enrolment", "programs", "clients.Enrolment", "start_date", render_enrolment, tie_field=None, staff_fields=("created_by",)
 )
-register(
-    Source(
-        key="service",
-        kind="services",
-        model="casework.SupportiveService",
-        date_field="date",
-        render=render_service,
-        related=("service_type", "grant"),
-    )
+_builtin(
+    "enrolment_end",
+    "programs",
+    "clients.Enrolment",
+    "end_date",
+    render_enrolment_end,
+    tie_field=None,
+    staff_fields=(),
+    where=Q(end_date__isnull=False),
 )
-register(
-    Source(
-        key="enrolment",
-        kind="programs",
-        model="clients.Enrolment",
-        date_field="start_date",
-        tie_field=None,
-        render=render_enrolment,
-        staff_fields=("created_by",),
-        permission="clients.view",
-    )
+_builtin(
+    "assignment",
+    "staff",
+    "clients.Assignment",
+    "assigned_at",
+    render_assignment,
+    program_field=None,
+    staff_fields=("assigned_by", "staff"),
+    related=("staff__user",),
 )
-register(
-    Source(
-        key="enrolment_end",
-        kind="programs",
-        model="clients.Enrolment",
-        date_field="end_date",
-        tie_field=None,
-        render=render_enrolment_end,
-        staff_fields=(),
-        where=Q(end_date__isnull=False),
-        permission="clients.view",
-    )
+_builtin(
+    "flag_added", "safety", "clients.SafetyFlag", "raised_at", render_flag_added, program_field=None, staff_fields=("raised_by",)
 )
-register(
-    Source(
-        key="assignment",
-        kind="staff",
-        model="clients.Assignment",
-        date_field="assigned_at",
-        render=render_assignment,
-        program_field=None,
-        staff_fields=("assigned_by", "staff"),
-        related=("staff__user",),
-        permission="clients.view",
-    )
-)
-register(
-    Source(
-        key="flag_added",
-        kind="safety",
-        model="clients.SafetyFlag",
-        date_field="raised_at",
-        render=render_flag_added,
-        program_field=None,
-        staff_fields=("raised_by",),
-        permission="clients.view",
-    )
-)
-register(
-    Source(
-        key="flag_removed",
-        kind="safety",
-        model="clients.SafetyFlag",
-        date_field="removed_at",
-        render=render_flag_removed,
-        program_field=None,
-        staff_fields=("removed_by",),
-        where=Q(removed_at__isnull=False),
-        permission="clients.view",
-    )
+_builtin(
+    "flag_removed",
+    "safety",
+    "clients.SafetyFlag",
+    "removed_at",
+    render_flag_removed,
+    program_field=None,
+    staff_fields=("removed_by",),
+    where=Q(removed_at__isnull=False),
 )

@@ -459,9 +459,9 @@ def import_directory(agency: Agency, actor, payload: dict[str, Any]) -> ImportSu
     orgs: dict[str, DirectoryOrganisation] = {}
     svcs: dict[str, DirectoryService] = {}
 
-    def run(item: _Item, table: str, function):
+    def upsert(item: _Item, table: str, found, create, update, values: dict[str, Any]):
         try:
-            return function()
+            return _upsert(summary, table, found, create, update, values)
         except ValidationError as error:
             for name, messages in (error.message_dict if hasattr(error, "error_dict") else {"": error.messages}).items():
                 errors.extend(ItemError(item.where, name, message, item.id) for message in messages)
@@ -469,42 +469,31 @@ def import_directory(agency: Agency, actor, payload: dict[str, Any]) -> ImportSu
 
     existing_orgs = {o.name.lower(): o for o in DirectoryOrganisation.objects.for_agency(agency)}
     for item in items["organizations"]:
-        found = existing_orgs.get(item.values["name"].lower())
-        row = run(
+        row = upsert(
             item,
             "organizations",
-            lambda item=item, found=found: _upsert(
-                summary,
-                "organizations",
-                found,
-                lambda v: directory.create_organisation(agency, actor, v),
-                lambda o, v: directory.update_organisation(o, actor, v),
-                item.values,
-            ),
+            existing_orgs.get(item.values["name"].lower()),
+            lambda v: directory.create_organisation(agency, actor, v),
+            lambda o, v: directory.update_organisation(o, actor, v),
+            item.values,
         )
         if row is not None:
             orgs[item.id] = row
+
+    def found_in(model, organisation: DirectoryOrganisation, name: str):
+        return model.objects.for_agency(agency).filter(organisation=organisation, name__iexact=name).first()
 
     for item in items["services"]:
         organisation = orgs.get(item.organisation_id)
         if organisation is None:
             continue
-        found = (
-            DirectoryService.objects.for_agency(agency)
-            .filter(organisation=organisation, name__iexact=item.values["name"])
-            .first()
-        )
-        row = run(
+        row = upsert(
             item,
             "services",
-            lambda item=item, found=found, organisation=organisation: _upsert(
-                summary,
-                "services",
-                found,
-                lambda v: directory.create_service(organisation, actor, v),
-                lambda s, v: directory.update_service(s, actor, v),
-                item.values,
-            ),
+            found_in(DirectoryService, organisation, item.values["name"]),
+            lambda v, organisation=organisation: directory.create_service(organisation, actor, v),
+            lambda s, v: directory.update_service(s, actor, v),
+            item.values,
         )
         if row is not None:
             svcs[item.id] = row
@@ -514,20 +503,13 @@ def import_directory(agency: Agency, actor, payload: dict[str, Any]) -> ImportSu
         if organisation is None:
             continue
         values = {**item.values, "services": [svcs[s] for s in item.services if s in svcs]}
-        found = (
-            DirectoryLocation.objects.for_agency(agency).filter(organisation=organisation, name__iexact=values["name"]).first()
-        )
-        run(
+        upsert(
             item,
             "locations",
-            lambda found=found, organisation=organisation, values=values: _upsert(
-                summary,
-                "locations",
-                found,
-                lambda v: directory.create_location(organisation, actor, v),
-                lambda loc, v: directory.update_location(loc, actor, v),
-                values,
-            ),
+            found_in(DirectoryLocation, organisation, values["name"]),
+            lambda v, organisation=organisation: directory.create_location(organisation, actor, v),
+            lambda loc, v: directory.update_location(loc, actor, v),
+            values,
         )
 
     for item in items["contacts"]:
@@ -535,18 +517,13 @@ def import_directory(agency: Agency, actor, payload: dict[str, Any]) -> ImportSu
         if organisation is None:
             continue
         values = {**item.values, "service": svcs.get(item.service_id) if item.service_id else None}
-        found = DirectoryContact.objects.for_agency(agency).filter(organisation=organisation, name__iexact=values["name"]).first()
-        run(
+        upsert(
             item,
             "contacts",
-            lambda found=found, organisation=organisation, values=values: _upsert(
-                summary,
-                "contacts",
-                found,
-                lambda v: directory.create_contact(organisation, actor, v),
-                lambda c, v: directory.update_contact(c, actor, v),
-                values,
-            ),
+            found_in(DirectoryContact, organisation, values["name"]),
+            lambda v, organisation=organisation: directory.create_contact(organisation, actor, v),
+            lambda c, v: directory.update_contact(c, actor, v),
+            values,
         )
 
     if errors:

@@ -25,6 +25,7 @@ from caseload.audit.actions import Action, record
 from caseload.casework import notes
 from caseload.casework.models import CaseNote, NoteAttachment, NoteRevision
 from caseload.casework.note_forms import NoteFilterForm, NoteForm, staff_name
+from caseload.casework.pages import client_for, is_merged, refuse_merged
 from caseload.casework.records import visible
 from caseload.clients.models import Client
 from caseload.clients.views import client_frame
@@ -36,6 +37,7 @@ CASEWORK_VIEW = "casework.view"
 CASEWORK_CHANGE = "casework.change"
 PAGE_SIZE = 20
 TAB = "notes"
+TAB_URL = "casework:notes"
 
 
 def visible_notes(request: HttpRequest) -> QuerySet[CaseNote]:
@@ -64,10 +66,11 @@ def _writable_note(request: HttpRequest, pk: int) -> CaseNote:
 
 def _merged(request: HttpRequest, client: Client) -> HttpResponse | None:
     """A merged profile is read-only: back to its notes, saying why."""
-    if client.status != Client.Status.MERGED:
+    if not is_merged(client):
         return None
-    messages.info(request, _("This profile was merged into another one: write notes on the kept profile."))
-    return redirect("casework:notes", pk=client.pk)
+    return refuse_merged(
+        request, client, _("This profile was merged into another one: write notes on the kept profile."), TAB_URL
+    )
 
 
 # --- The tab ---------------------------------------------------------------------------------
@@ -75,7 +78,7 @@ def _merged(request: HttpRequest, client: Client) -> HttpResponse | None:
 
 @perm_required(CASEWORK_VIEW)
 def note_list(request: HttpRequest, pk: int) -> HttpResponse:
-    client = get_for_agency(request, Client, pk=pk)
+    client = client_for(request, pk)
     filters = NoteFilterForm(request.GET or None, agency=request.agency)
     rows = (
         visible_notes(request)
@@ -104,7 +107,7 @@ def note_list(request: HttpRequest, pk: int) -> HttpResponse:
         "page": page,
         "filters": filters,
         "filtered": filters.in_use,
-        "may_write": writer and client.status != Client.Status.MERGED,
+        "may_write": writer and not is_merged(client),
     }
     return render(request, "casework/note_list.html", context)
 
@@ -116,9 +119,27 @@ def _status(request: HttpRequest) -> str:
     return CaseNote.Status.DRAFT if request.POST.get("save") == "draft" else CaseNote.Status.FINAL
 
 
+def _saved(request: HttpRequest, client: Client, status: str) -> HttpResponse:
+    messages.success(request, _("The note is saved as a draft.") if status == CaseNote.Status.DRAFT else _("The note is saved."))
+    return redirect(TAB_URL, pk=client.pk)
+
+
+def _form_page(
+    request: HttpRequest, client: Client, form: NoteForm, *, note: CaseNote | None, title: str, posted: bool
+) -> HttpResponse:
+    context = {
+        **client_frame(request, client, active=TAB),
+        "form": form,
+        "note": note,
+        "title": title,
+        "cancel_url": reverse(TAB_URL, args=[client.pk]),
+    }
+    return render(request, "casework/note_form.html", context, status=400 if posted else 200)
+
+
 @perm_required(CASEWORK_CHANGE)
 def note_new(request: HttpRequest, pk: int) -> HttpResponse:
-    client = get_for_agency(request, Client, pk=pk)
+    client = client_for(request, pk)
     if refused := _merged(request, client):
         return refused
     posted = request.method == "POST"
@@ -130,18 +151,8 @@ def note_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(
-                request, _("The note is saved as a draft.") if status == CaseNote.Status.DRAFT else _("The note is saved.")
-            )
-            return redirect("casework:notes", pk=client.pk)
-    context = {
-        **client_frame(request, client, active=TAB),
-        "form": form,
-        "note": None,
-        "title": _("New case note"),
-        "cancel_url": reverse("casework:notes", args=[client.pk]),
-    }
-    return render(request, "casework/note_form.html", context, status=400 if posted else 200)
+            return _saved(request, client, status)
+    return _form_page(request, client, form, note=None, title=_("New case note"), posted=posted)
 
 
 @perm_required(CASEWORK_CHANGE)
@@ -173,18 +184,8 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(
-                request, _("The note is saved as a draft.") if status == CaseNote.Status.DRAFT else _("The note is saved.")
-            )
-            return redirect("casework:notes", pk=client.pk)
-    context = {
-        **client_frame(request, client, active=TAB),
-        "form": form,
-        "note": note,
-        "title": _("Edit case note"),
-        "cancel_url": reverse("casework:notes", args=[client.pk]),
-    }
-    return render(request, "casework/note_form.html", context, status=400 if posted else 200)
+            return _saved(request, client, status)
+    return _form_page(request, client, form, note=note, title=_("Edit case note"), posted=posted)
 
 
 @perm_required(CASEWORK_CHANGE)

@@ -11,11 +11,13 @@ import datetime
 import zoneinfo
 from typing import TypeVar
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from caseload.audit.actions import record_delete
+from caseload.clients.models import ContactMethod
 from caseload.tenancy.models import Agency, Membership
 
 M = TypeVar("M", bound=models.Model)
@@ -80,3 +82,26 @@ def soft_delete(row: models.Model, actor, *, agency: Agency, client_id: int | No
     row.deleted_by = actor if getattr(actor, "is_authenticated", False) else None
     row.save(update_fields=["deleted_at", "deleted_by"])
     record_delete(agency=agency, actor=actor, obj=row, client_id=client_id)
+
+
+def supported_language(*codes: str | None) -> str:
+    """The first of ``codes`` the site speaks (its base language: "fr-CA" gives "fr"), else the default language."""
+    available = {code for code, _name in settings.LANGUAGES}
+    for code in codes:
+        base = (code or "").split("-")[0].lower()
+        if base in available:
+            return base
+    return settings.LANGUAGE_CODE
+
+
+def consented_channel(client) -> str:
+    """How the client may be reached: "sms" when preferred, else "email", else "sms" (each needs consent and an address), or ""."""
+    can_email = bool(client.consent_email and client.email)
+    can_sms = bool(client.consent_sms and client.phone)
+    if client.preferred_contact_method == ContactMethod.SMS and can_sms:
+        return "sms"
+    if can_email:
+        return "email"
+    if can_sms:
+        return "sms"
+    return ""

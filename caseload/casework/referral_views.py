@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from caseload.audit.actions import Action, record
 from caseload.casework import referrals
 from caseload.casework.models import ServiceReferral
+from caseload.casework.pages import client_for, is_merged, refuse_merged
 from caseload.casework.referral_forms import CancelForm, CloseForm, OutcomeForm, ReferralForm, RespondForm
 from caseload.clients.models import Client
 from caseload.clients.views import client_frame, legal_name
@@ -117,10 +118,11 @@ def _referral_form_page(request: HttpRequest, client: Client, *, referral: Servi
 
 @perm_required(CHANGE)
 def referral_new(request: HttpRequest, pk: int) -> HttpResponse:
-    client = get_for_agency(request, Client, pk=pk)
-    if client.status == Client.Status.MERGED:
-        messages.info(request, _("This profile was merged into another one: refer the client from that profile."))
-        return redirect("clients:detail", pk=client.pk)
+    client = client_for(request, pk)
+    if is_merged(client):
+        return refuse_merged(
+            request, client, _("This profile was merged into another one: refer the client from that profile."), "clients:detail"
+        )
     return _referral_form_page(request, client)
 
 

@@ -32,8 +32,8 @@ from django.utils.translation import gettext as _
 
 from caseload.audit.actions import REDACTED, Action, diff, record, snapshot
 from caseload.casework.models import ServiceReferral
-from caseload.casework.records import agency_today, membership_of, soft_delete, visible
-from caseload.clients.models import Client, ContactMethod
+from caseload.casework.records import agency_today, consented_channel, membership_of, soft_delete, supported_language, visible
+from caseload.clients.models import Client
 from caseload.tenancy.access import has_perm
 from caseload.tenancy.models import Agency
 from caseload.tenancy.scoping import agency_scope, all_agencies
@@ -73,15 +73,7 @@ MAX_TEXT = 10_000
 
 def reminder_channel(client: Client) -> str | None:
     """How the client may be reminded: "email" or "sms" (their preference first, among what they agreed to), or None."""
-    can_email = bool(client.consent_email and client.email)
-    can_sms = bool(client.consent_sms and client.phone)
-    if client.preferred_contact_method == ContactMethod.SMS and can_sms:
-        return "sms"
-    if can_email:
-        return "email"
-    if can_sms:
-        return "sms"
-    return None
+    return consented_channel(client) or None
 
 
 def reminder_refusal(client: Client) -> str | None:
@@ -394,14 +386,6 @@ def client_referrals_context(request: HttpRequest, client: Client) -> dict[str, 
 # --- Reminders -----------------------------------------------------------------------------------
 
 
-def _language(code: str | None, agency: Agency) -> str:
-    available = {language for language, _name in settings.LANGUAGES}
-    for candidate in (code, *(agency.languages or [])):
-        if candidate and candidate.split("-")[0] in available:
-            return candidate.split("-")[0]
-    return settings.LANGUAGE_CODE
-
-
 def where_and_phone(referral: ServiceReferral) -> tuple[str, str]:
     """The place and the phone number a client reminder gives (blank when unknown)."""
     if referral.kind == Kind.INTERNAL:
@@ -464,7 +448,7 @@ def _remind_staff(referral: ServiceReferral) -> str | None:
     author = referral.author
     if author is None or not author.is_active or not author.user.email:
         return "skipped"
-    with translation.override(_language(author.user.preferred_language, referral.agency)):
+    with translation.override(supported_language(author.user.preferred_language, *(referral.agency.languages or []))):
         subject, body = staff_reminder_text(referral)
     try:
         with transaction.atomic():
@@ -492,7 +476,7 @@ def _remind_client(referral: ServiceReferral) -> str | None:
     if not _claim(referral, "client_reminder_sent_at"):
         return None
     client = referral.client
-    with translation.override(_language(client.preferred_language, referral.agency)):
+    with translation.override(supported_language(client.preferred_language, *(referral.agency.languages or []))):
         subject, body = client_reminder_text(referral)
     try:
         with transaction.atomic():

@@ -17,7 +17,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Sum
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,6 +28,7 @@ from django.utils.translation import gettext as _
 from caseload.audit.actions import Action, record
 from caseload.casework import services
 from caseload.casework.models import Grant, SupportiveService, SupportServiceType
+from caseload.casework.pages import client_for, is_merged, record_for, refuse_merged
 from caseload.casework.records import visible
 from caseload.casework.service_forms import GrantForm, ServiceForm, ServiceTypeForm
 from caseload.clients.models import Client
@@ -54,21 +54,8 @@ def _run(form: Form, action) -> Any:
         return None
 
 
-def _client(request: HttpRequest, pk: int) -> Client:
-    return get_for_agency(request, Client.objects.for_agency(request.agency).select_related("merged_into"), pk=pk)
-
-
 def _service(request: HttpRequest, pk: int) -> SupportiveService:
-    rows = visible(SupportiveService.objects.for_agency(request.agency), request.membership).select_related(
-        "client__merged_into", "service_type", "grant", "program"
-    )
-    service = get_for_agency(request, rows, pk=pk)
-    service.client.agency = request.agency
-    return service
-
-
-def _is_merged(client: Client) -> bool:
-    return client.status == Client.Status.MERGED
+    return record_for(request, SupportiveService, pk, "client__merged_into", "service_type", "grant", "program")
 
 
 def _tab(client: Client) -> HttpResponse:
@@ -76,8 +63,9 @@ def _tab(client: Client) -> HttpResponse:
 
 
 def _refuse_merged(request: HttpRequest, client: Client) -> HttpResponse:
-    messages.info(request, _("This profile was merged into another one: its records are read-only."))
-    return _tab(client)
+    return refuse_merged(
+        request, client, _("This profile was merged into another one: its records are read-only."), "casework:services"
+    )
 
 
 # --- The Supportive services tab -----------------------------------------------------------------
@@ -93,11 +81,11 @@ class Row:
 
 @perm_required(VIEW)
 def service_list(request: HttpRequest, pk: int) -> HttpResponse:
-    client = _client(request, pk)
+    client = client_for(request, pk, "merged_into")
     rows = services.services_of(client, request.membership).order_by("-date", "-created_at", "-pk")
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
-    total = rows.aggregate(total=Sum("amount"))["total"]
-    writable = has_perm(request, CHANGE) and not _is_merged(client)
+    total = services.total_amount(rows)
+    writable = has_perm(request, CHANGE) and not is_merged(client)
     items = [
         Row(
             service=service,
@@ -146,8 +134,8 @@ def _form_page(
 
 @perm_required(CHANGE)
 def service_new(request: HttpRequest, pk: int) -> HttpResponse:
-    client = _client(request, pk)
-    if _is_merged(client):
+    client = client_for(request, pk, "merged_into")
+    if is_merged(client):
         return _refuse_merged(request, client)
     may_approve = services.may_approve_overspend(request.agency, request.user)
     form = ServiceForm(request.POST or None, agency=request.agency, may_approve=may_approve)
@@ -164,7 +152,7 @@ def service_new(request: HttpRequest, pk: int) -> HttpResponse:
 def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
     service = _service(request, pk)
     client = service.client
-    if _is_merged(client):
+    if is_merged(client):
         return _refuse_merged(request, client)
     may_approve = services.may_approve_overspend(request.agency, request.user)
     form = ServiceForm(request.POST or None, agency=request.agency, service=service, may_approve=may_approve)
@@ -180,7 +168,7 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def service_delete(request: HttpRequest, pk: int) -> HttpResponse:
     service = _service(request, pk)
     client = service.client
-    if _is_merged(client):
+    if is_merged(client):
         return _refuse_merged(request, client)
     if request.method == "POST":
         services.delete_service(service, request.user)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
@@ -25,7 +24,7 @@ from django.utils.translation import gettext_noop
 
 from caseload.audit.actions import record_change, record_create, record_delete, snapshot
 from caseload.casework.models import BatchAction, Grant, SupportiveService, SupportServiceType
-from caseload.casework.records import agency_today, membership_of, soft_delete, visible
+from caseload.casework.records import agency_today, membership_of, soft_delete, supported_language, visible
 from caseload.clients.models import Client
 from caseload.tenancy.models import Agency, Membership
 
@@ -75,17 +74,9 @@ def money(amount: Decimal | None) -> str:
 # --- Service types -----------------------------------------------------------------------------
 
 
-def _seed_language(agency: Agency) -> str:
-    known = {code for code, _name in settings.LANGUAGES}
-    for code in agency.languages or []:
-        if code in known:
-            return code
-    return settings.LANGUAGE_CODE
-
-
 def seed_service_types(agency: Agency) -> list[SupportServiceType]:
     """Give the agency the default service types it does not have yet (by name), in its first language."""
-    with translation.override(_seed_language(agency)):
+    with translation.override(supported_language(*(agency.languages or []))):
         names = [_(name) for name in DEFAULT_SERVICE_TYPES]
     existing = {name.lower() for name in SupportServiceType.objects.for_agency(agency).values_list("name", flat=True)}
     missing = [SupportServiceType(agency=agency, name=name) for name in names if name.lower() not in existing]
@@ -187,11 +178,16 @@ def spent_by_grant(agency: Agency) -> dict[int, Decimal]:
     return {row["grant"]: row["spent"] or ZERO for row in rows}
 
 
+def total_amount(services: QuerySet[SupportiveService]) -> Decimal | None:
+    """The sum of the services' amounts (None when none has an amount)."""
+    return services.aggregate(total=Sum("amount"))["total"]
+
+
 def _spent_on(grant: Grant, *, excluding: int | None = None) -> Decimal:
     services = SupportiveService.objects.for_agency(grant.agency).filter(grant=grant, deleted_at__isnull=True)
     if excluding is not None:
         services = services.exclude(pk=excluding)
-    return services.aggregate(spent=Sum("amount"))["spent"] or ZERO
+    return total_amount(services) or ZERO
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from django.views.decorators.http import require_POST
 from caseload.audit.actions import Action, record
 from caseload.casework import tasks as actions
 from caseload.casework.models import Task
+from caseload.casework.pages import client_for, is_merged, refuse_merged
 from caseload.casework.task_forms import TaskForm
 from caseload.clients.models import Client
 from caseload.clients.views import client_frame
@@ -195,7 +196,7 @@ def client_referrals(request: HttpRequest, client: Client) -> dict[str, Any]:
 
 @perm_required(VIEW)
 def client_tasks(request: HttpRequest, pk: int) -> HttpResponse:
-    client = get_for_agency(request, Client, pk=pk)
+    client = client_for(request, pk)
     record(agency=request.agency, actor=request.user, action=Action.VIEW, obj=client, client_id=client.pk)
     today = actions.agency_today(request.agency)
     tasks = visible_tasks(request).filter(client=client).select_related(*actions.RELATED)
@@ -210,7 +211,7 @@ def client_tasks(request: HttpRequest, pk: int) -> HttpResponse:
         "done_rows": [task_row(task, today) for task in page.object_list],
         "page": page,
         "today": today,
-        "can_change": has_perm(request, CHANGE) and client.status != Client.Status.MERGED,
+        "can_change": has_perm(request, CHANGE) and not is_merged(client),
         "next_url": request.get_full_path(),
         **client_referrals(request, client),
     }
@@ -301,10 +302,9 @@ def task_new(request: HttpRequest) -> HttpResponse:
 
 @perm_required(CHANGE)
 def client_task_new(request: HttpRequest, pk: int) -> HttpResponse:
-    client = get_for_agency(request, Client, pk=pk)
-    if client.status == Client.Status.MERGED:
-        messages.info(request, _("This profile was merged into another: add the task there."))
-        return redirect("clients:detail", pk=client.pk)
+    client = client_for(request, pk)
+    if is_merged(client):
+        return refuse_merged(request, client, _("This profile was merged into another: add the task there."), "clients:detail")
     return _create(request, client=client, choose_client=False)
 
 

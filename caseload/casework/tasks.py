@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from caseload.audit.actions import REDACTED, Action, diff, record, snapshot
 from caseload.casework.models import Task
-from caseload.casework.records import agency_today, membership_of, soft_delete
+from caseload.casework.records import agency_today, membership_of, soft_delete, supported_language
 from caseload.clients.models import Client
 from caseload.tenancy.models import Agency, Membership, Program
 from caseload.tenancy.scoping import agency_scope, all_agencies
@@ -292,11 +292,6 @@ def delete_task(task: Task, actor) -> None:
 # --- Email reminders ----------------------------------------------------------------------------
 
 
-def _language(code: str | None) -> str:
-    code = (code or "").split("-")[0].lower()
-    return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-
-
 def _link(task: Task, *, for_client: bool) -> str:
     if for_client:
         for name in ("portal:tasks", "portal:home"):
@@ -333,7 +328,7 @@ def _reminder_recipient(task: Task) -> dict[str, Any] | None:
             return None
         return {
             "to": client.email,
-            "language": _language(client.preferred_language),
+            "language": supported_language(client.preferred_language),
             "name": client.preferred_name or client.given_name,
             "recipient_user": client.portal_user,
             "client": client,
@@ -344,7 +339,7 @@ def _reminder_recipient(task: Task) -> dict[str, Any] | None:
         return None
     return {
         "to": staff.user.email,
-        "language": _language(staff.user.preferred_language),
+        "language": supported_language(staff.user.preferred_language),
         "name": staff.user.full_name,
         "recipient_user": staff.user,
         "client": None,

@@ -90,6 +90,16 @@ def _action_page(request: HttpRequest, pk: int, action: ClientAction) -> HttpRes
     return render(request, "clients/action_page.html", context, status=status)
 
 
+def _action_view(perm: str, action: ClientAction) -> Callable[..., HttpResponse]:
+    """The view of one Actions menu entry: ``perm`` required, then :func:`_action_page`."""
+
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        return _action_page(request, pk, action)
+
+    view.__name__ = view.__qualname__ = action.key
+    return perm_required(perm)(view)
+
+
 def _name(client: Client) -> str:
     return legal_name(client)
 
@@ -140,19 +150,9 @@ UNASSIGN_ACTION = ClientAction(
 )
 
 
-@perm_required(ASSIGN)
-def assign(request: HttpRequest, pk: int) -> HttpResponse:
-    return _action_page(request, pk, ASSIGN_ACTION)
-
-
-@perm_required(ASSIGN)
-def assign_me(request: HttpRequest, pk: int) -> HttpResponse:
-    return _action_page(request, pk, ASSIGN_ME_ACTION)
-
-
-@perm_required(ASSIGN)
-def unassign(request: HttpRequest, pk: int) -> HttpResponse:
-    return _action_page(request, pk, UNASSIGN_ACTION)
+assign = _action_view(ASSIGN, ASSIGN_ACTION)
+assign_me = _action_view(ASSIGN, ASSIGN_ME_ACTION)
+unassign = _action_view(ASSIGN, UNASSIGN_ACTION)
 
 
 # --- Safety flag -------------------------------------------------------------------------------
@@ -184,14 +184,8 @@ UNFLAG_ACTION = ClientAction(
 )
 
 
-@perm_required(FLAG)
-def flag(request: HttpRequest, pk: int) -> HttpResponse:
-    return _action_page(request, pk, FLAG_ACTION)
-
-
-@perm_required(FLAG)
-def unflag(request: HttpRequest, pk: int) -> HttpResponse:
-    return _action_page(request, pk, UNFLAG_ACTION)
+flag = _action_view(FLAG, FLAG_ACTION)
+unflag = _action_view(FLAG, UNFLAG_ACTION)
 
 
 # --- Archive -----------------------------------------------------------------------------------
@@ -224,14 +218,8 @@ UNARCHIVE_ACTION = ClientAction(
 )
 
 
-@perm_required(ARCHIVE)
-def archive(request: HttpRequest, pk: int) -> HttpResponse:
-    return _action_page(request, pk, ARCHIVE_ACTION)
-
-
-@perm_required(ARCHIVE)
-def unarchive(request: HttpRequest, pk: int) -> HttpResponse:
-    return _action_page(request, pk, UNARCHIVE_ACTION)
+archive = _action_view(ARCHIVE, ARCHIVE_ACTION)
+unarchive = _action_view(ARCHIVE, UNARCHIVE_ACTION)
 
 
 # --- CaMS --------------------------------------------------------------------------------------
@@ -264,14 +252,8 @@ CAMS_UNLINK_ACTION = ClientAction(
 )
 
 
-@perm_required(LINK)
-def cams_link(request: HttpRequest, pk: int) -> HttpResponse:
-    return _action_page(request, pk, CAMS_LINK_ACTION)
-
-
-@perm_required(LINK)
-def cams_unlink(request: HttpRequest, pk: int) -> HttpResponse:
-    return _action_page(request, pk, CAMS_UNLINK_ACTION)
+cams_link = _action_view(LINK, CAMS_LINK_ACTION)
+cams_unlink = _action_view(LINK, CAMS_UNLINK_ACTION)
 
 
 # --- Portal account ----------------------------------------------------------------------------
@@ -312,19 +294,9 @@ PORTAL_RESET_ACTION = ClientAction(
 )
 
 
-@perm_required(PORTAL)
-def portal_invite(request: HttpRequest, pk: int) -> HttpResponse:
-    return _action_page(request, pk, PORTAL_INVITE_ACTION)
-
-
-@perm_required(PORTAL)
-def portal_resend(request: HttpRequest, pk: int) -> HttpResponse:
-    return _action_page(request, pk, PORTAL_RESEND_ACTION)
-
-
-@perm_required(PORTAL)
-def portal_reset(request: HttpRequest, pk: int) -> HttpResponse:
-    return _action_page(request, pk, PORTAL_RESET_ACTION)
+portal_invite = _action_view(PORTAL, PORTAL_INVITE_ACTION)
+portal_resend = _action_view(PORTAL, PORTAL_RESEND_ACTION)
+portal_reset = _action_view(PORTAL, PORTAL_RESET_ACTION)
 
 
 # --- Enrolments --------------------------------------------------------------------------------
@@ -352,11 +324,5 @@ END_ENROLMENT_ACTION = ClientAction(
 )
 
 
-@perm_required(CHANGE)
-def enrol(request: HttpRequest, pk: int) -> HttpResponse:
-    return _action_page(request, pk, ENROL_ACTION)
-
-
-@perm_required(CHANGE)
-def end_enrolment(request: HttpRequest, pk: int) -> HttpResponse:
-    return _action_page(request, pk, END_ENROLMENT_ACTION)
+enrol = _action_view(CHANGE, ENROL_ACTION)
+end_enrolment = _action_view(CHANGE, END_ENROLMENT_ACTION)

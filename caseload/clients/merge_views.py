@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -94,6 +95,12 @@ def _record_counts(client: Client) -> list[dict[str, Any]]:
     return counts
 
 
+def _result_rows(matches) -> list[dict[str, Any]]:
+    return [
+        {"client": m.client, "name": legal_name(m.client), "born": birth_text(m.client), "reasons": m.reasons} for m in matches
+    ]
+
+
 @perm_required(CLIENTS_MERGE)
 def merge_client(request: HttpRequest, pk: int) -> HttpResponse:
     client = _mergeable(request, pk)
@@ -104,19 +111,13 @@ def merge_client(request: HttpRequest, pk: int) -> HttpResponse:
         context["search"] = search
         if search:
             base = Client.objects.for_agency(request.agency).exclude(Q(pk=client.pk) | Q(status=Client.Status.MERGED))
-            context["results"] = [
-                {"client": m.client, "name": legal_name(m.client), "born": birth_text(m.client), "reasons": m.reasons}
-                for m in search_clients(request.agency, search, limit=SEARCH_LIMIT, base=base)
-            ]
+            context["results"] = _result_rows(search_clients(request.agency, search, limit=SEARCH_LIMIT, base=base))
         elif not client.is_anonymous:
             probe = {
                 name: getattr(client, name)
                 for name in ("given_name", "family_name", "preferred_name", "date_of_birth", "email", "phone")
             }
-            context["results"] = [
-                {"client": m.client, "name": legal_name(m.client), "born": birth_text(m.client), "reasons": m.reasons}
-                for m in likely_duplicates(request.agency, probe, exclude_pk=client.pk)
-            ]
+            context["results"] = _result_rows(likely_duplicates(request.agency, probe, exclude_pk=client.pk))
         return render(request, "clients/merge_search.html", context)
     try:
         other = _mergeable(request, other_pk)
@@ -159,8 +160,6 @@ def merge_client(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _client_link(client: Client) -> str:
-    from django.utils.html import format_html
-
     return format_html(
         '<a href="{}">{}</a> <span class="muted">#{}</span>',
         reverse("clients:detail", args=[client.pk]),
@@ -170,8 +169,6 @@ def _client_link(client: Client) -> str:
 
 
 def _merge_state(merge: Merge) -> str:
-    from django.utils.html import format_html
-
     if merge.undone_at:
         return format_html('<span class="badge badge-neutral">{}</span>', _("Undone"))
     return format_html('<a class="btn btn-sm" href="{}">{}</a>', reverse("clients:merge_undo", args=[merge.pk]), _("Undo"))
