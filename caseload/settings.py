@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "caseload.scheduling",
     "caseload.clients",
     "caseload.casework",
+    "caseload.formbuilder",
+    "caseload.delivery",
     "caseload.portal",
     "caseload.web",
     "caseload.api",
@@ -145,9 +147,7 @@ TEMPLATES = [
 # --- Database ------------------------------------------------------------------------------
 
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'caseload.sqlite3'}")
-DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True)
-}
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # The web process and the task worker share the file: WAL, immediate transactions and a
@@ -233,7 +233,7 @@ SPECTACULAR_SETTINGS = {
     "default your first). Another agency's objects answer 404.\n\n"
     "**Retries**: send `Idempotency-Key` on a write; the same key within 24 hours replays the first "
     "answer instead of writing twice.\n\n"
-    "**Errors** are JSON: `{\"type\": ..., \"errors\": [{\"code\", \"detail\", \"attr\"}]}`, "
+    '**Errors** are JSON: `{"type": ..., "errors": [{"code", "detail", "attr"}]}`, '
     "where `attr` names the field, query parameter or header at fault.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -248,6 +248,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"docExpansion": "none", "filter": True},
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        "SettlementPlanStatusEnum": "caseload.delivery.models.SettlementPlan.Status",
+        "PlanGoalStatusEnum": "caseload.delivery.models.PlanGoal.Status",
+        "PlanGoalAreaEnum": "caseload.delivery.models.PlanGoal.Area",
+        "PlanClosingStatusEnum": "caseload.delivery.api_plans.CLOSING_CHOICES",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
@@ -276,7 +280,10 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "caseload.messaging.models.OutboundMessage.Status",
         "MessageChannelEnum": "caseload.messaging.models.OutboundMessage.Channel",
     },
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums", "caseload.api.schema.list_error_attrs_as_patterns"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "caseload.api.schema.list_error_attrs_as_patterns",
+    ],
 }
 # 409 (delete of an object in use) and 422 (Idempotency-Key reused) are documented per operation
 # by caseload.api.schema.AutoSchema.
@@ -324,7 +331,7 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Caseload <no-reply@caseload.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-ANYMAIL = {key[len("ANYMAIL_"):]: value for key, value in os.environ.items() if key.startswith("ANYMAIL_")}
+ANYMAIL = {key[len("ANYMAIL_") :]: value for key, value in os.environ.items() if key.startswith("ANYMAIL_")}
 
 SMS_BACKEND = env("SMS_BACKEND", "caseload.messaging.sms.OutboxOnlyBackend")
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")

@@ -4,6 +4,8 @@ urlpatterns = [
     path("clients/", include("caseload.clients.urls")),
     path("portal/", include("caseload.portal.urls")),
     path("", include("caseload.casework.urls")),
+    path("", include("caseload.delivery.urls")),
+    path("", include("caseload.formbuilder.urls")),
     path("", include("caseload.web.urls")),
     path("accounts/", include("caseload.accounts.urls")),
     path("admin/agency/", include("caseload.tenancy.urls")),

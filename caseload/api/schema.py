@@ -98,11 +98,15 @@ def list_error_attrs_as_patterns(result, generator, request, public):
     """Post-processing hook: an error in a list item names its index (``phones.0.number``), which
     drf-standardized-errors documents as the single value ``phones.INDEX.number``; document it as
     the pattern it is, so clients and the schema fuzzing read real errors as on-schema."""
+    # ``answers.PATH`` stands for any path into a form's answers (``answers.presenters.1.name``).
     for component in result.get("components", {}).get("schemas", {}).values():
         attr = component.get("properties", {}).get("attr") if isinstance(component, dict) else None
         values = attr.get("enum") if isinstance(attr, dict) else None
-        if values and any(".INDEX" in value for value in values if isinstance(value, str)):
-            patterns = ["^" + re.escape(value).replace("INDEX", r"\d+") + "$" for value in values]
+        if values and any(".INDEX" in value or ".PATH" in value for value in values if isinstance(value, str)):
+            patterns = [
+                "^" + re.escape(value).replace("INDEX", r"\d+").replace("PATH", r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*") + "$"
+                for value in values
+            ]
             attr.pop("enum")
             attr["pattern"] = "|".join(patterns) if len(patterns) == 1 else "|".join(f"(?:{p})" for p in patterns)
     return result

@@ -27,6 +27,8 @@ from caseload.casework.api_services import GrantViewSet, ServiceTypeViewSet, Sup
 from caseload.casework.api_tasks import TaskViewSet
 from caseload.clients.api import ClientViewSet
 from caseload.clients.refmerge_api import IncomingReferralViewSet, MergeViewSet, ReferralViewSet
+from caseload.delivery.api import FormDefinitionViewSet, ServiceRecordViewSet, SessionViewSet
+from caseload.delivery.api_plans import SettlementPlanViewSet
 from caseload.messaging.api import OutboundMessageViewSet
 from caseload.tenancy.api import AgencyViewSet, FunderViewSet, ProgramViewSet, RoleViewSet, StaffViewSet
 
@@ -64,6 +66,10 @@ router.register("directory/organisations", OrganisationViewSet, basename="direct
 router.register("directory/services", ServiceViewSet, basename="directory-service")
 router.register("directory/locations", LocationViewSet, basename="directory-location")
 router.register("directory/contacts", ContactViewSet, basename="directory-contact")
+router.register("form-definitions", FormDefinitionViewSet, basename="form-definition")
+router.register("sessions", SessionViewSet, basename="session")
+router.register("service-records", ServiceRecordViewSet, basename="service-record")
+router.register("settlement-plans", SettlementPlanViewSet, basename="settlement-plan")
 
 v1 = [
     # The token endpoint asks for the two-factor code itself.

@@ -99,6 +99,9 @@ class Source:
     related: tuple[str, ...] = ()
     where: Q | None = None
     permission: str = "casework.view"
+    # Who may see which rows: ``records.visible`` (the private rule) unless the source has its own
+    # rule, ``restrict(queryset, membership)`` (service records add the programs rule).
+    restrict: Callable[[Any, Any], Any] | None = None
 
     @property
     def model_class(self) -> type[models.Model]:
@@ -308,7 +311,7 @@ def source_rows(
 ) -> list[Any]:
     """One source's rows for the page: one query (none when the filters exclude the source)."""
     model = source.model_class
-    queryset = visible(model.objects.for_agency(agency).filter(**{source.client_field: client}), membership)
+    queryset = (source.restrict or visible)(model.objects.for_agency(agency).filter(**{source.client_field: client}), membership)
     if source.where is not None:
         queryset = queryset.filter(source.where)
     if program is not None:

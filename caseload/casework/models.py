@@ -284,6 +284,15 @@ class SupportiveService(CaseRecord):
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="supportive_services", verbose_name=_("client"))
     service_type = models.ForeignKey(SupportServiceType, on_delete=models.PROTECT, related_name="+", verbose_name=_("service"))
+    # Given to an attendee of a group session (childcare, transportation, interpretation, ...).
+    session = models.ForeignKey(
+        "delivery.Session",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="supportive_services",
+        verbose_name=_("session"),
+    )
     date = models.DateField(_("date"), default=timezone.localdate)
     amount = models.DecimalField(
         _("amount"), max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))]

@@ -44,7 +44,7 @@ DEFAULT_SERVICE_TYPES = (
     gettext_noop("Other"),
 )
 
-SERVICE_FIELDS = ("service_type", "date", "amount", "vendor", "justification", "grant", "program")
+SERVICE_FIELDS = ("service_type", "date", "amount", "vendor", "justification", "grant", "program", "session")
 GRANT_FIELDS = ("name", "funder", "budget", "starts_on", "ends_on", "is_active", "notes")
 ZERO = Decimal("0.00")
 
@@ -313,6 +313,16 @@ def _check_client(client: Client) -> None:
         raise ValidationError(_("This profile was merged into another one: its records are read-only."), code="merged")
 
 
+def _attended(agency: Agency, service: SupportiveService) -> bool:
+    """A service given in a group session goes to one of its named attendees (or the one-on-one session's client)."""
+    session = service.session
+    if session.agency_id != agency.pk or session.deleted_at is not None:
+        return False
+    if session.client_id is not None:
+        return session.client_id == service.client_id
+    return session.attendees.filter(client_id=service.client_id).exists()
+
+
 def _check_links(agency: Agency, service: SupportiveService, previous: dict[str, Any] | None) -> None:
     """Every row the service points at belongs to the agency, and new choices are still offered."""
     errors: dict[str, str] = {}
@@ -324,6 +334,8 @@ def _check_links(agency: Agency, service: SupportiveService, previous: dict[str,
         errors["service_type"] = _("Your agency no longer offers this service.")
     if service.program_id is not None and service.program.agency_id != agency.pk:
         errors["program"] = _("Choose one of your agency's programs.")
+    if service.session_id is not None and not _attended(agency, service):
+        errors["session"] = _("The client is not an attendee of this group session.")
     if service.grant_id is not None:
         # The grant as it is now, locked for the transaction: a second service on the same grant
         # waits here until this one is committed, so both cannot pass the budget check below.
@@ -398,7 +410,8 @@ def record_service(client: Client, actor, data: dict[str, Any], *, batch: BatchA
     """Record a supportive service given to the client.
 
     ``data``: service_type, date (default today), amount, vendor, justification, grant, program,
-    approve_overspend (a manager's approval of spending beyond the grant's budget).
+    approve_overspend (a manager's approval of spending beyond the grant's budget), session (a group session
+    the client attended: childcare, transportation, interpretation given for it).
     """
     _check_client(client)
     agency = client.agency

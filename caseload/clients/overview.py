@@ -15,6 +15,7 @@ from caseload.clients.models import Client, ImmigrationStatus, PrivacyConsent
 from caseload.clients.profile_forms import language_label, province_label
 from caseload.clients.queries import current_privacy_statement
 from caseload.clients.views import display_phone
+from caseload.formbuilder.profile_questions import profile_answers_html
 from caseload.tenancy.access import has_perm
 
 # The fields a complete named profile has, in the order "Still missing" lists them. A group of fields
@@ -94,6 +95,8 @@ def overview(request: HttpRequest, client: Client) -> dict[str, Any]:
         "portal_user": client.portal_user,
         "portal_events": portal_events,
         "missing": missing_fields(client, latest, statement is not None),
+        # The agency's own questions on the profile (caseload.formbuilder), when any are answered.
+        "agency_answers": profile_answers_html(client),
         "can_change": can_change,
         "edit_url": reverse("clients:edit", args=[client.pk]) if can_change else "",
         "consent_url": reverse("clients:consent", args=[client.pk]) if can_change and statement is not None else "",

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -32,6 +33,7 @@ from caseload.clients.profile_forms import (
 )
 from caseload.clients.queries import current_privacy_statement, likely_duplicates
 from caseload.clients.views import birth_text, client_frame, display_phone, legal_name
+from caseload.formbuilder.profile_questions import ProfileQuestions
 from caseload.tenancy.access import get_for_agency, has_perm, perm_required
 from caseload.web.forms import add_errors
 
@@ -147,9 +149,14 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
     posted = request.method == "POST"
     form = form_class(request.POST if posted else None, instance=client)
     phones = phone_formset(request.POST if posted else None, client=client) if named else None
-    if posted and form.is_valid() and phones_valid(phones):
+    # The agency's own questions on the profile (caseload.formbuilder), saved with the profile.
+    agency_questions = ProfileQuestions(client)
+    answered = agency_questions.bind(request.POST) if posted else True
+    if posted and form.is_valid() and phones_valid(phones) and answered:
         try:
-            actions.update_client(client, request.user, _profile_data(form), phones=phones_of(phones))
+            with transaction.atomic():
+                actions.update_client(client, request.user, _profile_data(form), phones=phones_of(phones))
+                agency_questions.save(request.user)
         except ValidationError as error:
             client.refresh_from_db()
             add_errors(form, error)
@@ -159,7 +166,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "clients/edit.html",
-        {**client_frame(request, client), "form": form, "phones": phones, "named": named},
+        {**client_frame(request, client), "form": form, "phones": phones, "named": named, "agency_questions": agency_questions},
         status=400 if posted else 200,
     )
 

@@ -38,7 +38,6 @@ MAX_QUERY_LENGTH = 200
 STATUSES = [(Client.Status.ACTIVE, gettext_lazy("Active")), (Client.Status.ARCHIVED, gettext_lazy("Archived"))]
 
 
-
 def age(born: date | None, today: date | None = None) -> int | None:
     """Whole years since ``born`` (None when the date of birth is unknown)."""
     if born is None:
@@ -56,7 +55,9 @@ def display_phone(value: str) -> str:
     except phonenumbers.NumberParseException:
         return value
     home = phonenumbers.region_code_for_number(number) == settings.PHONE_DEFAULT_REGION
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL if home else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(
+        number, phonenumbers.PhoneNumberFormat.NATIONAL if home else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
 
 
 def legal_name(client: Client) -> str:
@@ -67,10 +68,13 @@ def legal_name(client: Client) -> str:
 
 
 def birth_text(client: Client) -> str:
-    """"March 12, 1985 (age 41)", or "" when the date of birth is unknown."""
+    """ "March 12, 1985 (age 41)", or "" when the date of birth is unknown."""
     if client.date_of_birth is None:
         return ""
-    return _("%(date)s (age %(age)s)") % {"date": formats.date_format(client.date_of_birth, "DATE_FORMAT"), "age": age(client.date_of_birth)}
+    return _("%(date)s (age %(age)s)") % {
+        "date": formats.date_format(client.date_of_birth, "DATE_FORMAT"),
+        "age": age(client.date_of_birth),
+    }
 
 
 def status_badge(client: Client) -> str:
@@ -139,7 +143,13 @@ def client_list(request: HttpRequest) -> HttpResponse:
         clients,
         columns=[
             *([select_column("batch-selection")] if has_perm(request, "casework.batch") else []),
-            Column("name", _("Name"), sort=("family_name", "given_name"), value=_name_cell, link=lambda c: reverse("clients:detail", args=[c.pk])),
+            Column(
+                "name",
+                _("Name"),
+                sort=("family_name", "given_name"),
+                value=_name_cell,
+                link=lambda c: reverse("clients:detail", args=[c.pk]),
+            ),
             Column("client_number", _("Client number"), sort="client_number", numeric=True),
             Column("date_of_birth", _("Date of birth"), sort="date_of_birth", value=lambda c: birth_text(c) or None),
             Column("phone", _("Phone"), value=lambda c: display_phone(c.phone) or None),
@@ -147,7 +157,11 @@ def client_list(request: HttpRequest) -> HttpResponse:
         ],
         default_sort="name",
         caption=_("Archived clients") if archived else _("Active clients"),
-        empty_title=_("No clients match these filters") if shown else _("No archived clients") if archived else _("No clients yet"),
+        empty_title=_("No clients match these filters")
+        if shown
+        else _("No archived clients")
+        if archived
+        else _("No clients yet"),
         empty_text=(
             _("Remove a filter to see more clients.")
             if shown
@@ -174,10 +188,12 @@ def client_frame(request: HttpRequest, client: Client, active: str = "overview")
     ``active`` names the current tab (a later issue's tab adds its entry to ``tabs``).
     """
     from caseload.casework.tabs import casework_tabs
+    from caseload.delivery.tabs import delivery_tabs
 
     tabs = [
         {"label": _("Overview"), "url": reverse("clients:detail", args=[client.pk]), "current": active == "overview"},
         *casework_tabs(request, client, active),
+        *delivery_tabs(request, client, active),
     ]
     # One query each, shared by the ribbon, the Actions menu and the Staff and Programs cards.
     assignments = assignments_of(client)

@@ -133,7 +133,10 @@ def seed_agency(spec: DemoAgency, clients: int) -> Agency:
             membership = Membership.objects.filter(agency=agency, user=user).first()
             if membership is None:
                 membership = Membership.objects.create(
-                    agency=agency, user=user, role=Role.objects.get(name=role_name), title=title,
+                    agency=agency,
+                    user=user,
+                    role=Role.objects.get(name=role_name),
+                    title=title,
                     manager=manager if role_name == "Caseworker" else None,
                 )
                 membership.programs.set(programs[:2] if role_name == "Caseworker" else programs)
@@ -144,6 +147,9 @@ def seed_agency(spec: DemoAgency, clients: int) -> Agency:
         from caseload.casework.demo import seed_casework
 
         seed_casework(agency, portal_password=DEMO_PASSWORD)
+        from caseload.delivery.demo import seed_sessions
+
+        seed_sessions(agency)
     return agency
 
 
@@ -198,7 +204,14 @@ def seed_clients(agency: Agency, target: int) -> int:
             batch = []
     _bulk_create_clients(batch)
     if remaining:
-        record(agency=agency, actor=None, action=Action.CREATE, object_type="clients.client", object_repr=f"{remaining} generated clients", changes={"count": [None, remaining]})
+        record(
+            agency=agency,
+            actor=None,
+            action=Action.CREATE,
+            object_type="clients.client",
+            object_repr=f"{remaining} generated clients",
+            changes={"count": [None, remaining]},
+        )
     return target - existing
 
 
@@ -215,7 +228,7 @@ def seed(clients: int = 50) -> list[Agency]:
 def logins() -> list[tuple[str, str, str]]:
     rows = []
     for spec in AGENCIES:
-        for (handle, role_name, _title) in STAFF:
+        for handle, role_name, _title in STAFF:
             rows.append((spec.name, role_name, f"{handle}@{spec.domain}"))
         agency = Agency.objects.filter(slug=spec.slug).first()
         if agency is not None:

@@ -28,6 +28,12 @@ PERMISSIONS: dict[str, str] = {
     "casework.export": _("Export case notes, communications and supportive services"),
     "casework.configure": _("Manage supportive service types, grants and the referral directory"),
     "casework.approve_overspend": _("Approve a supportive service that overspends its grant"),
+    "delivery.view": _("View sessions, service forms, courses and settlement plans of one's programs"),
+    "delivery.change": _("Record sessions, service forms, attendance and settlement plans"),
+    "delivery.all_programs": _("See the sessions and service forms of every program"),
+    "delivery.configure": _("Set up language-training courses"),
+    "delivery.export": _("Export service forms"),
+    "forms.configure": _("Add agency questions to forms and the client profile"),
 }
 
 # Headings for the permission checkboxes, by the part of the code before the dot.
@@ -38,12 +44,14 @@ PERMISSION_GROUPS: dict[str, str] = {
     "messages": _("Messages"),
     "clients": _("Clients"),
     "casework": _("Casework"),
+    "delivery": _("Sessions and service forms"),
+    "forms": _("Forms"),
 }
 
 # Whoever holds this can fix everything else, so an agency always keeps an active holder.
 ADMIN_PERMISSION = "staff.manage"
 
-VIEW_PERMISSIONS = {"audit.view", "messages.view", "clients.view", "casework.view"}
+VIEW_PERMISSIONS = {"audit.view", "messages.view", "clients.view", "casework.view", "delivery.view"}
 
 CASEWORK_CLIENT_PERMISSIONS = {
     "clients.view",
@@ -56,13 +64,28 @@ CASEWORK_CLIENT_PERMISSIONS = {
     "casework.view",
     "casework.change",
     "casework.batch",
+    "delivery.view",
+    "delivery.change",
 }
 
 SEEDED_ROLES: dict[str, set[str]] = {
     "Administrator": set(PERMISSIONS),
-    "Manager": {"audit.view", "audit.export", "messages.view", "messages.manage", "clients.archive", "clients.import", "casework.export", "casework.configure", "casework.approve_overspend"}
+    "Manager": {
+        "audit.view",
+        "audit.export",
+        "messages.view",
+        "messages.manage",
+        "clients.archive",
+        "clients.import",
+        "casework.export",
+        "casework.configure",
+        "casework.approve_overspend",
+        "delivery.all_programs",
+        "delivery.configure",
+        "delivery.export",
+    }
     | CASEWORK_CLIENT_PERMISSIONS,
     "Caseworker": {"messages.view"} | CASEWORK_CLIENT_PERMISSIONS,
     "Front desk": {"clients.view", "clients.change", "clients.portal"},
-    "Read-only auditor": set(VIEW_PERMISSIONS) | {"audit.export"},
+    "Read-only auditor": set(VIEW_PERMISSIONS) | {"audit.export", "delivery.all_programs"},
 }

@@ -48,6 +48,7 @@ SECTIONS = [
     ("tenancy:funder_list", gettext_lazy("Funders"), gettext_lazy("Who funds the programs and receives reports."), AGENCY_MANAGE, "briefcase"),
     ("casework:service_types", gettext_lazy("Service types"), gettext_lazy("The supportive services staff record: transportation, childcare, ..."), "casework.configure", "check-square"),
     ("casework:grants", gettext_lazy("Grants"), gettext_lazy("Funders' grants that supportive services draw on: budgets, spent and remaining."), "casework.configure", "chart"),
+    ("formbuilder:admin_forms", gettext_lazy("Forms"), gettext_lazy("The service forms, and the agency's own questions on them and on the client profile."), "forms.configure", "file-text"),
     ("tenancy:privacy_statements", gettext_lazy("Privacy statement"), gettext_lazy("What clients accept before their profile is created."), AGENCY_MANAGE, "shield"),
     ("tenancy:staff_list", gettext_lazy("Staff"), gettext_lazy("Staff members, their roles, programs and managers."), STAFF_MANAGE, "users"),
     ("tenancy:role_list", gettext_lazy("Roles"), gettext_lazy("Named sets of permissions given to staff."), STAFF_MANAGE, "key"),

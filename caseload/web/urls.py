@@ -9,7 +9,6 @@ urlpatterns = [
     path("agency/switch/", views.switch_agency, name="switch_agency"),
     path("drafts/", views.my_drafts, name="drafts"),
     path("reminders/", views.my_reminders, name="reminders"),
-    path("sessions/", views.coming_soon, {"section": "sessions"}, name="sessions"),
     path("outreach/", views.coming_soon, {"section": "outreach"}, name="outreach"),
     path("reports/", views.coming_soon, {"section": "reports"}, name="reports"),
 ]

@@ -156,17 +156,6 @@ class Section:
 
 
 SECTIONS: dict[str, Section] = {
-    "sessions": Section(
-        "sessions",
-        pgettext_lazy("service sessions, not log-in sessions", "Sessions"),
-        "calendar",
-        _("Record every service you give, one to one or in groups."),
-        (
-            _("Direct and group sessions with attendance"),
-            _("Service records against your programs and funders"),
-            _("Language training and settlement plans"),
-        ),
-    ),
     "outreach": Section(
         "outreach",
         _("Outreach"),
@@ -190,7 +179,7 @@ SECTIONS: dict[str, Section] = {
         ),
     ),
 }
-SECTION_ORDER = ["sessions", "outreach", "reports"]
+SECTION_ORDER = ["outreach", "reports"]
 # The most rows the My drafts and Reminders pages list.
 MAX_LISTED = 200
 

@@ -66,6 +66,7 @@ def attach_one_of_each(agency, client, staff, prog, statement) -> dict[str, list
             )
         ],
         **casework_rows(agency, client, staff, prog),
+        **delivery_rows(agency, client, staff, prog),
     }
     Client.objects.filter(pk=client.pk).update(has_safety_flag=True)
     return rows
@@ -92,7 +93,9 @@ def casework_rows(agency, client, staff, prog) -> dict[str, list]:
     service = DirectoryService.objects.create(agency=agency, organisation=organisation, name="Groceries")
     transport, _created = SupportServiceType.objects.get_or_create(agency=agency, name="Transportation")
     return {
-        "casework.casenote": [CaseNote.objects.create(agency=agency, client=client, author=staff, body="Called about the course.")],
+        "casework.casenote": [
+            CaseNote.objects.create(agency=agency, client=client, author=staff, body="Called about the course.")
+        ],
         "casework.communication": [Communication.objects.create(agency=agency, client=client, author=staff, kind="phone")],
         "casework.supportiveservice": [SupportiveService.objects.create(agency=agency, client=client, service_type=transport)],
         "casework.task": [Task.objects.create(agency=agency, client=client, title="Bring the lease", assigned_to=staff)],
@@ -102,8 +105,33 @@ def casework_rows(agency, client, staff, prog) -> dict[str, list]:
         ],
         "casework.clientlistentry": [ClientListEntry.objects.create(agency=agency, client_list=saved, client=client)],
         "messaging.outboundmessage": [
-            OutboundMessage.objects.create(agency=agency, client=client, channel="email", to="amina@example.org", subject="Hi", body="Hello")
+            OutboundMessage.objects.create(
+                agency=agency, client=client, channel="email", to="amina@example.org", subject="Hi", body="Hello"
+            )
         ],
+    }
+
+
+def delivery_rows(agency, client, staff, prog) -> dict[str, list]:
+    """One of each service-delivery record and form answer about the client."""
+    from caseload.delivery.models import Attendee, ServiceRecord, Session, SettlementPlan
+    from caseload.formbuilder.models import FormDefinition, FormExtension, FormFile, ProfileAnswers
+
+    direct = Session.objects.create(agency=agency, session_type="direct", client=client, program=prog)
+    group = Session.objects.create(agency=agency, session_type="io_group", program=prog)
+    form = FormDefinition.objects.get(key="non_specified", version=1)
+    extension = FormExtension.objects.create(agency=agency, form_key="client_profile", version=1, fields=[])
+    return {
+        "delivery.session": [direct],
+        "delivery.attendee": [Attendee.objects.create(agency=agency, session=group, client=client)],
+        "delivery.servicerecord": [
+            ServiceRecord.objects.create(agency=agency, session=direct, client=client, program=prog, definition=form)
+        ],
+        "delivery.settlementplan": [SettlementPlan.objects.create(agency=agency, client=client, title="Settling in")],
+        "formbuilder.formfile": [
+            FormFile.objects.create(agency=agency, client=client, file="forms/x", original_name="id.pdf", size=10)
+        ],
+        "formbuilder.profileanswers": [ProfileAnswers.objects.create(agency=agency, client=client, extension=extension)],
     }
 
 

@@ -91,7 +91,9 @@ def a_client_import(agency: Agency) -> models.Model:
 
     from caseload.clients.importing import create_import
 
-    upload = SimpleUploadedFile("clients.csv", b"given_name,family_name,phone\nAmina,Haddad,416-555-0123\n", content_type="text/csv")
+    upload = SimpleUploadedFile(
+        "clients.csv", b"given_name,family_name,phone\nAmina,Haddad,416-555-0123\n", content_type="text/csv"
+    )
     with agency_scope(agency):
         return create_import(agency=agency, actor=None, upload=upload)[0]
 
@@ -101,7 +103,9 @@ def a_client_with_email(agency: Agency) -> models.Model:
     from caseload.clients.actions import register_client
 
     with agency_scope(agency):
-        return register_client(agency=agency, actor=None, data={"given_name": "Amina", "family_name": "Haddad", "email": "amina@example.org"})
+        return register_client(
+            agency=agency, actor=None, data={"given_name": "Amina", "family_name": "Haddad", "email": "amina@example.org"}
+        )
 
 
 def a_client_with_everything(agency: Agency) -> models.Model:
@@ -203,10 +207,13 @@ SKIPPED: dict[str, str] = {
 
 # Apps with many pages keep their sweep entries beside their tests.
 from caseload.casework.tests import sweep as casework_sweep  # noqa: E402
+from caseload.delivery.tests import sweep as delivery_sweep  # noqa: E402
+from caseload.formbuilder.tests import sweep as formbuilder_sweep  # noqa: E402
 
-MODEL_FACTORIES.update(casework_sweep.MODEL_FACTORIES)
-OBJECT_FACTORIES.update(casework_sweep.OBJECT_FACTORIES)
-SKIPPED.update(casework_sweep.SKIPPED)
+for app_sweep in (casework_sweep, delivery_sweep, formbuilder_sweep):
+    MODEL_FACTORIES.update(app_sweep.MODEL_FACTORIES)
+    OBJECT_FACTORIES.update(app_sweep.OBJECT_FACTORIES)
+    SKIPPED.update(app_sweep.SKIPPED)
 
 # Pages anyone may open without logging in (answering 2xx, or redirecting elsewhere than log-in).
 PUBLIC: dict[str, str] = {
@@ -268,7 +275,9 @@ SWEPT = [entry for entry in ENTRIES if not entry.args or entry.factory() is not 
 def params() -> list:
     swept = [pytest.param(entry, id=entry.key) for entry in SWEPT]
     skipped = [
-        pytest.param(entry, id=entry.key, marks=pytest.mark.skip(reason=SKIPPED[entry.key])) for entry in ENTRIES if entry.key in SKIPPED
+        pytest.param(entry, id=entry.key, marks=pytest.mark.skip(reason=SKIPPED[entry.key]))
+        for entry in ENTRIES
+        if entry.key in SKIPPED
     ]
     return swept + skipped
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
-SECTIONS = ["sessions", "outreach", "reports"]
+SECTIONS = ["outreach", "reports"]
 
 
 @pytest.mark.parametrize("name", SECTIONS)

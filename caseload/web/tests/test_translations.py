@@ -127,7 +127,7 @@ def test_the_dashboard_renders_in_french(client, agency, admin):
     client.force_login(admin)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
     html = client.get(reverse("web:dashboard")).content.decode()
-    for french in ("Tableau de bord", "Clients", "Séances", "Tâches", "Administration", "Mon travail aujourd’hui", "Se déconnecter"):
+    for french in ("Tableau de bord", "Clients", "Activités de groupe", "Tâches", "Administration", "Mon travail aujourd’hui", "Se déconnecter"):
         assert french in html, french
     for english in ("Dashboard", "Sessions", "Tasks", "My work today", "Log out", "Skip to main content"):
         assert f">{english}<" not in html and f"{english}</" not in html, english
