@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "caseload.casework",
     "caseload.formbuilder",
     "caseload.delivery",
+    "caseload.documents",
+    "caseload.outcomes",
     "caseload.portal",
     "caseload.web",
     "caseload.api",
@@ -368,6 +370,8 @@ WHITENOISE_USE_FINDERS = True
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The largest file a case note may carry (checked by casework.notes.check_upload).
 CASEWORK_ATTACHMENT_MAX_BYTES = env_int("CASEWORK_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+# The largest file a client's document archive takes (checked by documents.actions.upload_document).
+DOCUMENTS_MAX_BYTES = env_int("DOCUMENTS_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Languages and time ---------------------------------------------------------------------

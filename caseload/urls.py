@@ -5,6 +5,8 @@ urlpatterns = [
     path("portal/", include("caseload.portal.urls")),
     path("", include("caseload.casework.urls")),
     path("", include("caseload.delivery.urls")),
+    path("", include("caseload.outcomes.urls")),
+    path("", include("caseload.documents.urls")),
     path("", include("caseload.formbuilder.urls")),
     path("", include("caseload.web.urls")),
     path("accounts/", include("caseload.accounts.urls")),

@@ -29,7 +29,9 @@ from caseload.clients.api import ClientViewSet
 from caseload.clients.refmerge_api import IncomingReferralViewSet, MergeViewSet, ReferralViewSet
 from caseload.delivery.api import FormDefinitionViewSet, ServiceRecordViewSet, SessionViewSet
 from caseload.delivery.api_plans import SettlementPlanViewSet
-from caseload.messaging.api import OutboundMessageViewSet
+from caseload.documents.api import DocumentTypeViewSet, DocumentViewSet
+from caseload.messaging.api import MessageTemplateViewSet, OutboundMessageViewSet
+from caseload.outcomes.api import CheckpointViewSet, PlacementViewSet
 from caseload.tenancy.api import AgencyViewSet, FunderViewSet, ProgramViewSet, RoleViewSet, StaffViewSet
 
 app_name = "api"
@@ -47,6 +49,7 @@ router.register("roles", RoleViewSet, basename="role")
 router.register("staff", StaffViewSet, basename="staff")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("messages", OutboundMessageViewSet, basename="message")
+router.register("message-templates", MessageTemplateViewSet, basename="message-template")
 router.register("clients", ClientViewSet, basename="client")
 router.register("referrals", ReferralViewSet, basename="referral")
 router.register("incoming-referrals", IncomingReferralViewSet, basename="incoming-referral")
@@ -70,6 +73,10 @@ router.register("form-definitions", FormDefinitionViewSet, basename="form-defini
 router.register("sessions", SessionViewSet, basename="session")
 router.register("service-records", ServiceRecordViewSet, basename="service-record")
 router.register("settlement-plans", SettlementPlanViewSet, basename="settlement-plan")
+router.register("outcome-placements", PlacementViewSet, basename="outcome-placement")
+router.register("checkpoints", CheckpointViewSet, basename="checkpoint")
+router.register("documents", DocumentViewSet, basename="document")
+router.register("document-types", DocumentTypeViewSet, basename="document-type")
 
 v1 = [
     # The token endpoint asks for the two-factor code itself.

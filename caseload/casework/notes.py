@@ -235,21 +235,24 @@ def clean_name(name: str) -> str:
     return base[:200]
 
 
-def check_upload(upload) -> tuple[str, str]:
-    """``(content type, name)`` of an acceptable upload; a ValidationError on ``attachments`` otherwise.
+def check_upload(upload, *, field: str = "attachments", limit: int | None = None, refusal: str | None = None) -> tuple[str, str]:
+    """``(content type, name)`` of an acceptable upload; a ValidationError on ``field`` otherwise.
 
     The type comes from the content. A name whose extension does not match the content gets the
-    right one added, so the downloaded file opens in the program its content needs.
+    right one added, so the downloaded file opens in the program its content needs. ``limit``
+    (bytes) defaults to ``CASEWORK_ATTACHMENT_MAX_BYTES``; ``refusal`` is the message for a file
+    of a type not allowed, with ``%(name)s`` and ``%(types)s`` (default: the case notes' wording).
     """
-    limit = settings.CASEWORK_ATTACHMENT_MAX_BYTES
+    if limit is None:
+        limit = settings.CASEWORK_ATTACHMENT_MAX_BYTES
     name = clean_name(getattr(upload, "name", ""))
     size = getattr(upload, "size", None) or 0
     if size == 0:
-        raise ValidationError({"attachments": _("“%(name)s” is empty.") % {"name": name}})
+        raise ValidationError({field: _("“%(name)s” is empty.") % {"name": name}})
     if size > limit:
         raise ValidationError(
             {
-                "attachments": _("“%(name)s” is %(size)s; a file can be at most %(max)s.")
+                field: _("“%(name)s” is %(size)s; a file can be at most %(max)s.")
                 % {"name": name, "size": filesizeformat(size), "max": filesizeformat(limit)}
             }
         )
@@ -265,12 +268,9 @@ def check_upload(upload) -> tuple[str, str]:
         # files are recognised, and refused, above).
         mime = "application/msword"
     if mime not in ALLOWED_TYPES:
-        raise ValidationError(
-            {
-                "attachments": _("“%(name)s” is not a file type notes can hold. Attach %(types)s files.")
-                % {"name": name, "types": allowed_types_text()}
-            }
-        )
+        if refusal is None:
+            refusal = _("“%(name)s” is not a file type notes can hold. Attach %(types)s files.")
+        raise ValidationError({field: refusal % {"name": name, "types": allowed_types_text()}})
     allowed = ALLOWED_TYPES[mime]
     if ext not in allowed.extensions:
         name = clean_name(f"{name}.{allowed.extensions[0]}")

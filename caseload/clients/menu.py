@@ -74,6 +74,9 @@ def actions_menu(
         entries["task_new"] = reverse("casework:client_task_new", args=[client.pk])
         # Source doc 002: a referral to another program of the agency or to a service of its directory.
         entries["refer_service"] = reverse("casework:referral_new", args=[client.pk])
+    if has_perm(request, "outcomes.change"):
+        # Source doc 000: when service ends, the client's follow-up checkpoints (1, 3, 6, 12 months).
+        entries["outcomes_place"] = reverse("outcomes:place", args=[client.pk])
     if has_perm(request, "clients.merge"):
         entries["merge"] = url("merge")
     if has_perm(request, ARCHIVE):

@@ -485,6 +485,11 @@ def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_change": has_perm(request, CHANGE) and may_change_record(row, request.membership),
         "older_version": newest is not None and newest.version != row.definition.version,
     }
+    if row.client_id:
+        from caseload.documents.picker import picker_context
+
+        action_url = reverse("documents:service_record_files", args=[row.pk])
+        context.update(picker_context(request, row.client, row, action_url=action_url))
     return _page(request, "delivery/record_detail.html", context, client=row.session.client)
 
 

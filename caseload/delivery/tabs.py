@@ -14,6 +14,8 @@ from caseload.tenancy.access import has_perm
 TABS = [
     ("sessions", _("Sessions"), "delivery:client_services", "delivery.view"),
     ("plans", _("Settlement plans"), "delivery:plans", "delivery.view"),
+    ("checkpoints", _("Checkpoints"), "outcomes:client_checkpoints", "outcomes.view"),
+    ("files", _("Files"), "documents:client_files", "documents.view"),
 ]
 
 

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from caseload.tenancy.models import Agency
+from caseload.tenancy.models import Agency, AgencyOwned
 from caseload.tenancy.scoping import agency_manager
 
 
@@ -88,3 +88,31 @@ class OutboundMessage(models.Model):
 
 RETRYABLE = {OutboundMessage.Status.FAILED, OutboundMessage.Status.UNCERTAIN}
 CANCELLABLE = {OutboundMessage.Status.QUEUED, OutboundMessage.Status.FAILED, OutboundMessage.Status.UNCERTAIN}
+
+
+class MessageTemplate(AgencyOwned):
+    """An agency's wording for one kind of message, per channel and language, with placeholders
+    such as ``{preferred_name}`` and ``{link}`` (checked when saved; see ``templates.py``)."""
+
+    class Purpose(models.TextChoices):
+        SURVEY = "survey", _("Checkpoint survey")
+        SURVEY_REMINDER = "survey_reminder", _("Checkpoint survey reminder")
+
+    purpose = models.CharField(_("used for"), max_length=30, choices=Purpose.choices)
+    channel = models.CharField(_("channel"), max_length=8, choices=OutboundMessage.Channel.choices)
+    language = models.CharField(_("language"), max_length=8)
+    subject = models.CharField(_("subject"), max_length=250, blank=True)
+    body = models.TextField(_("message"))
+    updated_at = models.DateTimeField(_("last changed"), default=timezone.now)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["purpose", "channel", "language"]
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "purpose", "channel", "language"], name="messagetemplate_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} · {self.get_channel_display()} · {self.language}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from caseload.messaging import views
+from caseload.messaging import template_views, views
 
 app_name = "messaging"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("<int:pk>/", views.message_detail, name="message"),
     path("<int:pk>/retry/", views.retry, name="retry"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),
+    *template_views.urlpatterns,
 ]

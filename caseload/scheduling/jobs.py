@@ -39,6 +39,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("casework.send_reminders", every=5 * 60, task="caseload.casework.jobs.send_reminders"),
     PeriodicJob("casework.task_reminders", every=15 * 60, task="caseload.casework.jobs.send_task_reminders"),
     PeriodicJob("casework.referral_reminders", every=15 * 60, task="caseload.casework.jobs.send_referral_reminders"),
+    PeriodicJob("outcomes.survey_reminders", every=15 * 60, task="caseload.outcomes.jobs.send_survey_reminders"),
+    PeriodicJob("outcomes.refresh_checkpoints", every=60 * 60, task="caseload.outcomes.jobs.refresh_checkpoints"),
 ]
 
 

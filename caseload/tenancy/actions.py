@@ -52,6 +52,11 @@ def create_agency(*, actor, name: str, slug: str = "", time_zone: str = "America
         from caseload.casework.services import seed_service_types
 
         seed_service_types(agency)
+        from caseload.documents.types import seed_document_types
+        from caseload.messaging.templates import seed_templates
+
+        seed_document_types(agency)
+        seed_templates(agency)
     return agency
 
 

@@ -34,6 +34,14 @@ PERMISSIONS: dict[str, str] = {
     "delivery.configure": _("Set up language-training courses"),
     "delivery.export": _("Export service forms"),
     "forms.configure": _("Add agency questions to forms and the client profile"),
+    "documents.view": _("View and download clients' documents"),
+    "documents.change": _("Upload, attach and delete clients' documents"),
+    "documents.configure": _("Manage the agency's document types"),
+    "outcomes.view": _("View outcomes and checkpoints"),
+    "outcomes.change": _("Place clients into outcomes, send surveys and review responses"),
+    "outcomes.submit": _("Submit checkpoints to government"),
+    "outcomes.configure": _("Set programs' follow-up schedules"),
+    "messages.templates": _("Edit the agency's message templates"),
 }
 
 # Headings for the permission checkboxes, by the part of the code before the dot.
@@ -46,12 +54,14 @@ PERMISSION_GROUPS: dict[str, str] = {
     "casework": _("Casework"),
     "delivery": _("Sessions and service forms"),
     "forms": _("Forms"),
+    "documents": _("Documents"),
+    "outcomes": _("Outcomes"),
 }
 
 # Whoever holds this can fix everything else, so an agency always keeps an active holder.
 ADMIN_PERMISSION = "staff.manage"
 
-VIEW_PERMISSIONS = {"audit.view", "messages.view", "clients.view", "casework.view", "delivery.view"}
+VIEW_PERMISSIONS = {"audit.view", "messages.view", "clients.view", "casework.view", "delivery.view", "documents.view", "outcomes.view"}
 
 CASEWORK_CLIENT_PERMISSIONS = {
     "clients.view",
@@ -66,6 +76,10 @@ CASEWORK_CLIENT_PERMISSIONS = {
     "casework.batch",
     "delivery.view",
     "delivery.change",
+    "documents.view",
+    "documents.change",
+    "outcomes.view",
+    "outcomes.change",
 }
 
 SEEDED_ROLES: dict[str, set[str]] = {
@@ -83,6 +97,10 @@ SEEDED_ROLES: dict[str, set[str]] = {
         "delivery.all_programs",
         "delivery.configure",
         "delivery.export",
+        "documents.configure",
+        "outcomes.submit",
+        "outcomes.configure",
+        "messages.templates",
     }
     | CASEWORK_CLIENT_PERMISSIONS,
     "Caseworker": {"messages.view"} | CASEWORK_CLIENT_PERMISSIONS,

@@ -48,12 +48,15 @@ SECTIONS = [
     ("tenancy:funder_list", gettext_lazy("Funders"), gettext_lazy("Who funds the programs and receives reports."), AGENCY_MANAGE, "briefcase"),
     ("casework:service_types", gettext_lazy("Service types"), gettext_lazy("The supportive services staff record: transportation, childcare, ..."), "casework.configure", "check-square"),
     ("casework:grants", gettext_lazy("Grants"), gettext_lazy("Funders' grants that supportive services draw on: budgets, spent and remaining."), "casework.configure", "chart"),
+    ("documents:types", gettext_lazy("Document types"), gettext_lazy("The kinds of documents filed in clients' archives: resume, pay stub, ..."), "documents.configure", "file-text"),
+    ("outcomes:schedules", gettext_lazy("Follow-up"), gettext_lazy("Each program's checkpoints after exit, survey and reminders."), "outcomes.configure", "calendar-check"),
     ("formbuilder:admin_forms", gettext_lazy("Forms"), gettext_lazy("The service forms, and the agency's own questions on them and on the client profile."), "forms.configure", "file-text"),
     ("tenancy:privacy_statements", gettext_lazy("Privacy statement"), gettext_lazy("What clients accept before their profile is created."), AGENCY_MANAGE, "shield"),
     ("tenancy:staff_list", gettext_lazy("Staff"), gettext_lazy("Staff members, their roles, programs and managers."), STAFF_MANAGE, "users"),
     ("tenancy:role_list", gettext_lazy("Roles"), gettext_lazy("Named sets of permissions given to staff."), STAFF_MANAGE, "key"),
     ("audit:list", gettext_lazy("Audit log"), gettext_lazy("Who saw and changed what, and when."), "audit.view", "shield"),
     ("messaging:outbox", gettext_lazy("Outbox"), gettext_lazy("Emails and text messages sent or waiting to be sent."), "messages.view", "send"),
+    ("messaging:templates", gettext_lazy("Message templates"), gettext_lazy("The wording of survey emails and text messages, per language."), "messages.templates", "mail"),
 ]
 
 
@@ -67,9 +70,12 @@ def admin_sections(request: HttpRequest) -> list[dict[str, Any]]:
             url = reverse(name)
         except NoReverseMatch:
             continue
-        sections.append(
-            {"url": url, "label": label, "description": description, "icon": icon, "current": request.path.startswith(url)}
-        )
+        sections.append({"url": url, "label": label, "description": description, "icon": icon, "current": False})
+    # The current section is the one whose address is the longest start of this page's
+    # (/admin/outbox/templates/ is Message templates, not Outbox).
+    matching = [section for section in sections if request.path.startswith(section["url"])]
+    if matching:
+        max(matching, key=lambda section: len(section["url"]))["current"] = True
     return sections
 
 

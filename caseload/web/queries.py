@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from caseload.audit.models import AuditEvent
 from caseload.casework.models import CaseNote, Communication, ServiceReferral, Task
 from caseload.casework.records import visible
-from caseload.clients.models import Assignment, Client
+from caseload.clients.models import Assignment, Client, IncomingReferral, ReferralStatus
 from caseload.clients.referrals import pending_incoming_count
 from caseload.clients.views import initials
 from caseload.messaging.models import OutboundMessage
@@ -29,6 +29,9 @@ class DashboardSummary:
     active_staff: int
     queued_messages: int | None  # None when the member may not see the outbox
     my_programs: list[str]
+    # Counts the casework sections show, read in the same query (None when not asked for).
+    incoming_referrals: int | None = None
+    recent_clients: int | None = None
 
 
 def _count(queryset: QuerySet) -> Coalesce:
@@ -37,7 +40,14 @@ def _count(queryset: QuerySet) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def dashboard_summary(membership: Membership, *, can_see_outbox: bool) -> DashboardSummary:
+def dashboard_summary(
+    membership: Membership,
+    *,
+    can_see_outbox: bool,
+    incoming_referrals: bool = False,
+    recent_since: datetime.datetime | None = None,
+) -> DashboardSummary:
+    """The agency card's counts, and the counts of the casework sections, in one query."""
     agency = membership.agency
     counts = {
         "active_programs": _count(Program.objects.for_agency(agency).filter(is_active=True)),
@@ -47,12 +57,30 @@ def dashboard_summary(membership: Membership, *, can_see_outbox: bool) -> Dashbo
         counts["queued_messages"] = _count(
             OutboundMessage.objects.for_agency(agency).filter(status=OutboundMessage.Status.QUEUED)
         )
+    if incoming_referrals:
+        counts["incoming_referrals"] = _count(
+            IncomingReferral.objects.for_agency(agency).filter(status=ReferralStatus.PENDING)
+        )
+    if recent_since is not None:
+        touched = _my_client_events(membership).filter(created_at__gte=recent_since)
+        distinct = touched.order_by().values("agency").annotate(n=Count("client_id", distinct=True)).values("n")[:1]
+        counts["recent_clients"] = Coalesce(Subquery(distinct, output_field=IntegerField()), Value(0))
     row = Agency.objects.filter(pk=agency.pk).values(**counts).get()
     return DashboardSummary(
         active_programs=row["active_programs"],
         active_staff=row["active_staff"],
         queued_messages=row.get("queued_messages"),
         my_programs=list(membership.programs.filter(is_active=True).order_by("name").values_list("name", flat=True)),
+        incoming_referrals=row.get("incoming_referrals"),
+        recent_clients=row.get("recent_clients"),
+    )
+
+
+def _my_client_events(membership: Membership) -> QuerySet:
+    """The member's audit events about a client that say they worked on it."""
+    agency = membership.agency
+    return AuditEvent.objects.for_agency(agency).filter(
+        agency=agency, actor_id=membership.user_id, client_id__isnull=False, action__in=list(WHAT_BY_ACTION)
     )
 
 
@@ -175,12 +203,15 @@ def what_i_did(object_type: str, action: str) -> str:
     return str(WHAT_I_DID.get((object_type, action)) or WHAT_BY_ACTION.get(action, ""))
 
 
-def recent_clients(membership: Membership, now: datetime.datetime) -> Section:
-    """The clients the member most recently worked on or opened: 2 queries, and 1 for the week's count."""
+def recent_since(now: datetime.datetime) -> datetime.datetime:
+    return now - datetime.timedelta(days=RECENT_DAYS)
+
+
+def recent_clients(membership: Membership, now: datetime.datetime, this_week: int | None = None) -> Section:
+    """The clients the member most recently worked on or opened: 2 queries, and 1 for the week's count
+    unless ``this_week`` was read with the dashboard's summary."""
     agency = membership.agency
-    mine = AuditEvent.objects.for_agency(agency).filter(
-        agency=agency, actor_id=membership.user_id, client_id__isnull=False, action__in=list(WHAT_BY_ACTION)
-    )
+    mine = _my_client_events(membership)
     # Per client: when the member last touched the record, and the last thing they did to it
     # (a note written says more than the page they opened afterwards).
     latest: dict[int, dict[str, Any]] = {}
@@ -206,7 +237,8 @@ def recent_clients(membership: Membership, now: datetime.datetime) -> Section:
                 url=reverse("clients:detail", args=[client_id]),
             )
         )
-    this_week = mine.filter(created_at__gte=now - datetime.timedelta(days=RECENT_DAYS)).values("client_id").distinct().count()
+    if this_week is None:
+        this_week = mine.filter(created_at__gte=recent_since(now)).values("client_id").distinct().count()
     return Section(count=this_week, rows=rows, see_all_url=url_or_empty("clients:list", query="staff=me"))
 
 
@@ -283,7 +315,7 @@ def reminders_today(membership: Membership, today: datetime.date, limit: int = S
     return Section(count=counts["total_rows"], rows=rows, see_all_url=url_or_empty("web:reminders"))
 
 
-def referrals_waiting(membership: Membership, *, incoming: bool) -> Section:
+def referrals_waiting(membership: Membership, *, incoming: bool, incoming_count: int | None = None) -> Section:
     """Service referrals the member sent that have no answer yet (oldest first), and the agency's
     pending referrals from other agencies when the member answers those."""
     referrals = ServiceReferral.objects.for_agency(membership.agency).filter(
@@ -299,7 +331,9 @@ def referrals_waiting(membership: Membership, *, incoming: bool) -> Section:
         rows=rows,
         see_all_url=url_or_empty("casework:referrals", query="status=sent&mine=1"),
         extra={
-            "incoming": pending_incoming_count(membership.agency) if incoming else None,
+            "incoming": (incoming_count if incoming_count is not None else pending_incoming_count(membership.agency))
+            if incoming
+            else None,
             "incoming_url": url_or_empty("clients:incoming_referrals") if incoming else "",
         },
     )
@@ -315,18 +349,60 @@ class CaseworkDashboard:
 
 
 def casework_dashboard(
-    membership: Membership, *, today: datetime.date, now: datetime.datetime, can: Callable[[str], bool]
+    membership: Membership,
+    *,
+    today: datetime.date,
+    now: datetime.datetime,
+    can: Callable[[str], bool],
+    summary: DashboardSummary | None = None,
 ) -> CaseworkDashboard:
-    """The member's casework sections; a section the member's role does not cover is None."""
+    """The member's casework sections; a section the member's role does not cover is None. Counts
+    already read with the dashboard's ``summary`` are not read again."""
     casework = can("casework.view")
     draft_section = None
     if casework:
         count, rows = drafts(membership)
         draft_section = Section(count=count, rows=rows, see_all_url=url_or_empty("web:drafts"))
     return CaseworkDashboard(
-        recent=recent_clients(membership, now) if can("clients.view") else None,
+        recent=recent_clients(membership, now, summary.recent_clients if summary else None) if can("clients.view") else None,
         drafts=draft_section,
         tasks=tasks_due(membership, today) if casework else None,
         reminders=reminders_today(membership, today) if casework else None,
-        referrals=referrals_waiting(membership, incoming=can("clients.refer")) if casework else None,
+        referrals=referrals_waiting(
+            membership, incoming=can("clients.refer"), incoming_count=summary.incoming_referrals if summary else None
+        )
+        if casework
+        else None,
+    )
+
+
+# --- Outcomes ------------------------------------------------------------------------------------
+
+# Checkpoints still waiting for work (a survey to send, an answer to review).
+OPEN_CHECKPOINTS = ["scheduled", "due", "survey_sent", "responded"]
+
+
+def checkpoints_due(membership: Membership, today: datetime.date) -> Section:
+    """Open checkpoints of the member's clients (assigned to them, or placed into Outcomes by them)
+    due within the week, overdue ones first; the count and the first rows in one query."""
+    from caseload.outcomes.models import Checkpoint
+
+    agency = membership.agency
+    horizon = today + datetime.timedelta(days=UPCOMING_DAYS)
+    my_clients = Assignment.objects.for_agency(agency).filter(staff=membership).values("client_id")
+    rows = (
+        Checkpoint.objects.for_agency(agency)
+        .filter(
+            Q(client_id__in=my_clients) | Q(placement__placed_by=membership),
+            status__in=OPEN_CHECKPOINTS,
+            due_on__lte=horizon,
+            superseded_by__isnull=True,
+            placement__cancelled_at__isnull=True,
+        )
+        .select_related("client", "program")
+        .order_by("due_on", "months", "pk")
+    )
+    counts, first = counted(rows, overdue=_sum_when(Q(due_on__lt=today)))
+    return Section(
+        count=counts["total_rows"], rows=first, extra={"overdue": counts["overdue"], "hidden": counts["total_rows"] - len(first)}
     )

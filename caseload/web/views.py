@@ -77,7 +77,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     agency = request.agency
     now = agency_now(agency)
     today = now.date()
-    summary = queries.dashboard_summary(request.membership, can_see_outbox=has_perm(request, "messages.view"))
+    casework = has_perm(request, "casework.view")
+    summary = queries.dashboard_summary(
+        request.membership,
+        can_see_outbox=has_perm(request, "messages.view"),
+        incoming_referrals=casework and has_perm(request, "clients.refer"),
+        recent_since=queries.recent_since(now) if has_perm(request, "clients.view") else None,
+    )
     can_manage = has_perm(request, "agency.manage") or has_perm(request, "staff.manage")
     setup_steps = []
     if can_manage:
@@ -86,8 +92,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             {"done": summary.active_staff > 1, "label": _("Add your staff")},
             {"done": agency.require_two_factor, "label": _("Require two-factor authentication for staff")},
         ]
-    work = queries.casework_dashboard(request.membership, today=today, now=now, can=request.membership.has_perm)
+    work = queries.casework_dashboard(
+        request.membership, today=today, now=now, can=request.membership.has_perm, summary=summary
+    )
     tasks = [{"task": task, "due": due_label(task.due_on, today)} for task in work.tasks.rows] if work.tasks else []
+    checkpoints = None
+    if has_perm(request, "outcomes.view"):
+        section = queries.checkpoints_due(request.membership, today)
+        checkpoints = {"section": section, "rows": [{"checkpoint": c, "due": due_label(c.due_on, today)} for c in section.rows]}
     referrals = (
         [
             {"referral": r, "target": referral_target(r), "waiting": waiting_label(r.referred_on, today)}
@@ -106,6 +118,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "work": work,
             "task_rows": tasks,
             "referral_rows": referrals,
+            "checkpoints": checkpoints,
             "can_manage": can_manage,
             "setup_steps": setup_steps,
             "setup_done": sum(step["done"] for step in setup_steps),

@@ -1,7 +1,10 @@
+import zoneinfo
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from caseload.audit.actions import Action, record
 from caseload.audit.models import AuditEvent
@@ -53,7 +56,8 @@ def test_it_filters_by_user_client_action_type_and_date(as_user, auditor, admin,
     wanted = event(agency, admin, action=Action.VIEW, client_id=42, object_type="clients.client", object_id="42")
     event(agency, auditor, action=Action.VIEW, client_id=42, object_type="clients.client", object_id="42")
     event(agency, admin, action=Action.VIEW, client_id=41, object_type="clients.client", object_id="41")
-    day = wanted.created_at.date().isoformat()
+    # The filter's days are the agency's (Toronto), not UTC's: after 19:00 there they differ.
+    day = timezone.localtime(wanted.created_at, zoneinfo.ZoneInfo(agency.time_zone)).date().isoformat()
     params = {"actor": admin.pk, "client": 42, "action": "view", "object_type": "clients.client", "date_from": day, "date_to": day}
     response = as_user(auditor).get(URL, params)
     assert response.status_code == 200

@@ -67,6 +67,8 @@ def attach_one_of_each(agency, client, staff, prog, statement) -> dict[str, list
         ],
         **casework_rows(agency, client, staff, prog),
         **delivery_rows(agency, client, staff, prog),
+        **documents_rows(agency, client, staff, prog),
+        **outcomes_rows(agency, client, staff, prog),
     }
     Client.objects.filter(pk=client.pk).update(has_safety_flag=True)
     return rows
@@ -133,6 +135,37 @@ def delivery_rows(agency, client, staff, prog) -> dict[str, list]:
         ],
         "formbuilder.profileanswers": [ProfileAnswers.objects.create(agency=agency, client=client, extension=extension)],
     }
+
+
+def outcomes_rows(agency, client, staff, prog) -> dict[str, list]:
+    """A placement into Outcomes and one of its checkpoints."""
+    from caseload.formbuilder.models import FormDefinition
+    from caseload.outcomes.models import Checkpoint, Placement
+
+    placement = Placement.objects.create(
+        agency=agency,
+        client=client,
+        program=prog,
+        exit_date=datetime.date(2026, 1, 31),
+        exit_reason="completed",
+        employment_status="unemployed",
+    )
+    survey = FormDefinition.objects.get(key="outcome_survey", version=1)
+    checkpoint = Checkpoint.objects.create(
+        agency=agency, placement=placement, client=client, program=prog, months=1, due_on=datetime.date(2026, 2, 28), survey=survey
+    )
+    return {"outcomes.placement": [placement], "outcomes.checkpoint": [checkpoint]}
+
+
+def documents_rows(agency, client, staff, prog) -> dict[str, list]:
+    """One document in the client's archive (its links point at records, not at the client)."""
+    from caseload.documents.models import Document, DocumentType
+
+    resume, _created = DocumentType.objects.get_or_create(agency=agency, name="Resume")
+    document = Document.objects.create(
+        agency=agency, client=client, document_type=resume, file="documents/x", original_name="cv.pdf", size=10
+    )
+    return {"documents.document": [document]}
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 The teacher opens the grid, tabs to the first student, marks each student with P, A or L (each
 key marks and moves to the next student), goes back up with the arrow keys to correct one, types
-the class record, and saves with Enter. The screenshot goes to docs/screenshots/attendance-grid.png.
+the class record, and saves with Enter. The screenshots go to var/screenshots/.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from caseload.testing.factories import TEST_PASSWORD
 
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots"
 CLASS_SIZE = 25
 DAY = datetime.date(2026, 1, 7)
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from caseload.formbuilder import engine
 from caseload.formbuilder.tests.form_strategies import definitions, definitions_with_answers
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 WRONG_TYPE = {
     "text": 5,

@@ -208,9 +208,13 @@ SKIPPED: dict[str, str] = {
 # Apps with many pages keep their sweep entries beside their tests.
 from caseload.casework.tests import sweep as casework_sweep  # noqa: E402
 from caseload.delivery.tests import sweep as delivery_sweep  # noqa: E402
+from caseload.documents.tests import sweep as documents_sweep  # noqa: E402
 from caseload.formbuilder.tests import sweep as formbuilder_sweep  # noqa: E402
+from caseload.messaging.tests import sweep as messaging_sweep  # noqa: E402
+from caseload.outcomes.tests import sweep as outcomes_sweep  # noqa: E402
+from caseload.outcomes.tests import sweep_surveys  # noqa: E402
 
-for app_sweep in (casework_sweep, delivery_sweep, formbuilder_sweep):
+for app_sweep in (casework_sweep, delivery_sweep, formbuilder_sweep, documents_sweep, messaging_sweep, outcomes_sweep, sweep_surveys):
     MODEL_FACTORIES.update(app_sweep.MODEL_FACTORIES)
     OBJECT_FACTORIES.update(app_sweep.OBJECT_FACTORIES)
     SKIPPED.update(app_sweep.SKIPPED)
