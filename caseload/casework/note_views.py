@@ -134,6 +134,12 @@ def _form_page(
         "title": title,
         "cancel_url": reverse(TAB_URL, args=[client.pk]),
     }
+    if note is not None:
+        # Files from the client's document archive (issue 6): attached without copying them.
+        from caseload.documents.picker import picker_context
+
+        action_url = reverse("documents:note_files", args=[note.pk])
+        context.update(picker_context(request, client, note, action_url=action_url))
     return render(request, "casework/note_form.html", context, status=400 if posted else 200)
 
 

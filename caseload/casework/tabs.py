@@ -30,5 +30,5 @@ def casework_tabs(request: HttpRequest, client, active: str) -> list[dict[str, A
             url = reverse(url_name, args=[client.pk])
         except NoReverseMatch:  # a topic still being built
             continue
-        tabs.append({"label": label, "url": url, "current": active == key})
+        tabs.append({"key": key, "label": label, "url": url, "current": active == key})
     return tabs

@@ -181,6 +181,21 @@ def initials(client: Client) -> str:
     return letters.upper() or "#"
 
 
+TAB_ORDER = [
+    "overview",
+    "notes",
+    "sessions",
+    "checkpoints",
+    "plans",
+    "tasks",
+    "communications",
+    "services",
+    "files",
+    "history",
+    "notifications",
+]
+
+
 def client_frame(request: HttpRequest, client: Client, active: str = "overview") -> dict[str, Any]:
     """The context of clients/client_base.html: ribbon, safety banner, Actions menu and tabs.
 
@@ -191,10 +206,12 @@ def client_frame(request: HttpRequest, client: Client, active: str = "overview")
     from caseload.delivery.tabs import delivery_tabs
 
     tabs = [
-        {"label": _("Overview"), "url": reverse("clients:detail", args=[client.pk]), "current": active == "overview"},
+        {"key": "overview", "label": _("Overview"), "url": reverse("clients:detail", args=[client.pk]), "current": active == "overview"},
         *casework_tabs(request, client, active),
         *delivery_tabs(request, client, active),
     ]
+    # The work of every day first, the records to look things up in last.
+    tabs.sort(key=lambda tab: TAB_ORDER.index(tab["key"]) if tab["key"] in TAB_ORDER else len(TAB_ORDER))
     # One query each, shared by the ribbon, the Actions menu and the Staff and Programs cards.
     assignments = assignments_of(client)
     enrolments = enrolments_of(client)

@@ -177,3 +177,28 @@ def seed_plan(agency: Agency) -> None:
         plans.add_follow_up(
             plan, worker.user, {"date": today - timedelta(days=days_ago), "goal": goal, "goal_status": status, "note": note}
         )
+
+
+def seed_outcomes(agency: Agency) -> None:
+    """Two clients in Outcomes: one whose 1-month checkpoint is due this week, one answered a while ago."""
+    from dateutil.relativedelta import relativedelta
+
+    from caseload.outcomes import actions as outcomes
+    from caseload.outcomes.models import Placement
+
+    if Placement.objects.for_agency(agency).exists():
+        return
+    worker, _colleague = _staff(agency)
+    program = worker.programs.order_by("name").first() or Program.objects.for_agency(agency).order_by("name").first()
+    clients = list(
+        Client.objects.for_agency(agency).filter(status=Client.Status.ACTIVE, is_anonymous=False).order_by("client_number")[1:3]
+    )
+    today = timezone.localdate()
+    exits = [today - relativedelta(months=1) + timedelta(days=2), today - relativedelta(months=4)]
+    for client, exit_date in zip(clients, exits, strict=False):
+        outcomes.place_into_outcomes(
+            client,
+            worker.user,
+            {"program": program, "exit_date": exit_date, "exit_reason": "completed", "employment_status": "unemployed"},
+        )
+    outcomes.refresh_statuses(agency, today)

@@ -7,6 +7,7 @@ to the record's page.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import path
@@ -29,6 +30,21 @@ def service_record_files(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("delivery:record_detail", pk=row.pk)
 
 
+@require_POST
+@perm_required(CHANGE)
+def note_files(request: HttpRequest, pk: int) -> HttpResponse:
+    from caseload.casework.models import CaseNote
+    from caseload.casework.notes import may_change
+    from caseload.casework.pages import record_for
+
+    note = record_for(request, CaseNote, pk, "client")
+    if not may_change(note, request.membership):
+        raise PermissionDenied  # a manager reads a private note but only its author changes it
+    handle_picker_post(request, note.client, note)
+    return redirect("casework:note_edit", pk=note.pk)
+
+
 urlpatterns = [
     path("service-forms/<int:pk>/files/", service_record_files, name="service_record_files"),
+    path("notes/<int:pk>/files/", note_files, name="note_files"),
 ]

@@ -40,8 +40,8 @@ PREFIX = "picker"
 # "app_label.model" -> the URL name of the record's page (taking its pk), for "Attached to" links.
 TARGET_PAGES: dict[str, str] = {
     "delivery.servicerecord": "delivery:record_detail",
-    "outcomes.checkpoint": "outcomes:checkpoint_detail",
     "casework.casenote": "casework:note_edit",
+    "outcomes.checkpoint": "outcomes:checkpoint_detail",
 }
 
 

@@ -147,11 +147,12 @@ def seed_agency(spec: DemoAgency, clients: int) -> Agency:
         from caseload.casework.demo import seed_casework
 
         seed_casework(agency, portal_password=DEMO_PASSWORD)
-        from caseload.delivery.demo import seed_course, seed_plan, seed_sessions
+        from caseload.delivery.demo import seed_course, seed_outcomes, seed_plan, seed_sessions
 
         seed_sessions(agency)
         seed_course(agency)
         seed_plan(agency)
+        seed_outcomes(agency)
     return agency
 
 

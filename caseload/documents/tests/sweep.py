@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from django.db import models
 
+from caseload.casework.tests.sweep import a_note
 from caseload.delivery.tests.sweep import a_client, a_service_record
 from caseload.tenancy.models import Agency
 
@@ -54,6 +55,7 @@ OBJECT_FACTORIES: dict[str, Callable[[Agency], models.Model]] = {
     "documents:type_edit": a_document_type,
     # The attach picker (attach_views.py)
     "documents:service_record_files": a_service_record,
+    "documents:note_files": a_note,
     # API (api.py)
     "api:document-detail": a_document,
     "api:document-type-detail": a_document_type,

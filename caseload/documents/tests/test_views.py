@@ -169,3 +169,44 @@ class TestDocumentTypesAdmin:
 
     def test_another_agencys_type_is_a_404(self, as_user, agency, outsider):
         assert as_user(outsider).get(reverse("documents:type_edit", args=[doc_type(agency).pk])).status_code == 404
+
+
+class TestNotePicker:
+    """A case note takes files from the client's archive too (picked on the note's edit page)."""
+
+    def test_a_file_from_the_archive_is_attached_to_a_note(self, as_user, agency):
+        from caseload.casework.notes import create_note
+        from caseload.testing.factories import make_member
+
+        writer = make_member(agency, "Caseworker")
+        with agency_scope(agency):
+            from caseload.casework.tests.sweep import a_client
+
+            person = a_client(agency)
+            note = create_note(person, writer.user, {"body": "Brought the pay stub."})
+        document = upload(person, type_name="Pay stub", name="pay-stub.pdf")
+        web = as_user(writer.user)
+        assert "pay-stub.pdf (Pay stub)" in web.get(reverse("casework:note_edit", args=[note.pk])).content.decode()
+        web.post(reverse("documents:note_files", args=[note.pk]), {"picker-action": "pick", "picker-document": document.pk})
+        with agency_scope(agency):
+            assert actions.attached_to(note) == [document]
+
+    def test_a_private_note_takes_files_from_its_author_only(self, as_user, agency):
+        from caseload.casework.notes import create_note
+        from caseload.testing.factories import make_member
+
+        boss = make_member(agency, "Manager")
+        writer = make_member(agency, "Caseworker", manager=boss)
+        colleague = make_member(agency, "Caseworker")
+        with agency_scope(agency):
+            from caseload.casework.tests.sweep import a_client
+
+            person = a_client(agency)
+            note = create_note(person, writer.user, {"body": "Private matter.", "is_private": True})
+        document = upload(person)
+        url = reverse("documents:note_files", args=[note.pk])
+        pick = {"picker-action": "pick", "picker-document": document.pk}
+        assert as_user(colleague.user).post(url, pick).status_code == 404
+        assert as_user(boss.user).post(url, pick).status_code == 403
+        with agency_scope(agency):
+            assert actions.attached_to(note) == []
