@@ -213,7 +213,7 @@ def _attendee_rows(request: HttpRequest, session: Session, visible: list[Service
         if row.client_id:
             by_client.setdefault(row.client_id, []).append(row)
     attendees = Attendee.objects.for_agency(request.agency).filter(session=session).select_related("client")
-    offered = [(key, _definition_name(key)) for key in catalogue.ATTENDEE_FORMS.get(session.session_type, [])]
+    offered = list(_definition_names(catalogue.ATTENDEE_FORMS.get(session.session_type, [])).items())
     rows = []
     for attendee in attendees:
         done = by_client.get(attendee.client_id, [])
@@ -266,17 +266,20 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _definition_name(key: str | None) -> str:
-    if not key:
-        return ""
-    definition = loading.current_definition(key)
-    return definition.name if definition else key
+    return _definition_names([key])[key] if key else ""
+
+
+def _definition_names(keys) -> dict[str, str]:
+    """Each form's current name, in one query; a form not loaded shows its key."""
+    names = loading.current_names(keys)
+    return {key: names.get(key, key) for key in keys}
 
 
 def _offered_forms(session: Session) -> list[tuple[str, str]]:
     """The one-on-one forms a worker may add to this session (group sessions: its attendee and group forms)."""
     if session.is_group:
         return []
-    return [(key, _definition_name(key)) for key in records.allowed_forms(session)]
+    return list(_definition_names(records.allowed_forms(session)).items())
 
 
 @perm_required(CHANGE)
@@ -583,9 +586,7 @@ def support_new(request: HttpRequest, pk: int) -> HttpResponse:
             errors.append(_("Tick the attendees who received this service."))
         elif form.is_valid():
             try:
-                for client in targets:
-                    client.agency = request.agency
-                    services.record_service(client, request.user, {**form.cleaned_data, "session": session})
+                sessions.record_support(session, request.user, targets, form.cleaned_data)
             except ValidationError as error:
                 add_errors(form, error)
             else:

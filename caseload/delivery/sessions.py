@@ -205,5 +205,17 @@ def remove_attendee(attendee: Attendee, actor) -> None:
 
 
 @transaction.atomic
+def record_support(session: Session, actor, clients: Iterable[Client], data: dict[str, Any]) -> list:
+    """The same supportive service (casework) given to several attendees of a group session: all or none."""
+    from caseload.casework.services import record_service
+
+    recorded = []
+    for client in clients:
+        client.agency = session.agency
+        recorded.append(record_service(client, actor, {**data, "session": session}))
+    return recorded
+
+
+@transaction.atomic
 def set_funders(session: Session, actor, funders: Iterable[Funder]) -> None:
     update_session(session, actor, {"funders": list(funders)})

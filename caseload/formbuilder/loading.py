@@ -107,6 +107,14 @@ def current_definition(key: str) -> FormDefinition | None:
     return FormDefinition.objects.filter(key=key).order_by("-version").first()
 
 
+def current_names(keys) -> dict[str, str]:
+    """The name (in the active language) of the highest loaded version of each form, in one query."""
+    names: dict[str, str] = {}
+    for definition in FormDefinition.objects.filter(key__in=list(keys)).order_by("key", "version"):
+        names[definition.key] = definition.name  # the highest version comes last
+    return names
+
+
 def current_extension(agency: Any, form_key: str) -> FormExtension | None:
     """The agency's latest questions on a form (or on the client profile)."""
     return FormExtension.objects.for_agency(agency).filter(form_key=form_key).order_by("-version").first()

@@ -238,3 +238,18 @@ def test_only_the_author_changes_a_private_form(t):
     row = fill(direct_session(t), t.writer.user, is_private=True)
     with agency_scope(t.agency), pytest.raises(ValidationError):
         records.update_record(row, t.boss.user, {**NON_SPECIFIED, "notes": "Edited by the manager"})
+
+
+def test_a_support_service_for_several_attendees_is_recorded_for_all_or_none(t):
+    from caseload.casework.models import SupportiveService, SupportServiceType
+
+    session = group_session(t)
+    outsider = register(t.agency, given_name="Li", family_name="Wei")
+    with agency_scope(t.agency):
+        sessions.add_attendees(session, t.writer.user, [t.client])
+        childcare = SupportServiceType.objects.for_agency(t.agency).first()
+        with pytest.raises(ValidationError):
+            sessions.record_support(session, t.writer.user, [t.client, outsider], {"service_type": childcare})
+        assert not SupportiveService.objects.for_agency(t.agency).exists()
+        sessions.record_support(session, t.writer.user, [t.client], {"service_type": childcare})
+        assert SupportiveService.objects.for_agency(t.agency).filter(session=session).count() == 1
