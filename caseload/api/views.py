@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularAPIView
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from knox.models import AuthToken
@@ -150,3 +154,25 @@ def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     """Any /api/ address that is not an endpoint: a JSON 404 like every other API error."""
     return JsonResponse({"type": "client_error", "errors": [{"code": "not_found", "detail": _("Not found."), "attr": None}]}, status=404)
 
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema, generated once per language and version in each process.
+
+    It is the same for every visitor (the endpoints are public in it, none of an agency's data is) and
+    for every request of a deploy, and generating it takes seconds of CPU: served from memory after
+    the first time, an anonymous visitor cannot keep a worker busy with it.
+    """
+
+    _schemas: ClassVar[dict[tuple[str | None, str | None], dict]] = {}
+
+    def _get_schema_response(self, request):
+        version = self.api_version or request.version or self._get_version_parameter(request)
+        key = (get_language(), version)
+        schema = self._schemas.get(key)
+        if schema is None:
+            generator = self.generator_class(urlconf=self.urlconf, api_version=version, patterns=self.patterns)
+            schema = self._schemas[key] = generator.get_schema(request=request, public=self.serve_public)
+        return Response(
+            data=schema, headers={"Content-Disposition": f'inline; filename="{self._get_filename(request, version)}"'}
+        )

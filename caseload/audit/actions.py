@@ -61,7 +61,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return changes
 
 
-def record(
+def event(
     *,
     agency,
     actor,
@@ -73,13 +73,14 @@ def record(
     object_id: str = "",
     object_repr: str = "",
 ) -> AuditEvent:
-    """Write one audit event. ``changes`` is ``{field: [old, new]}`` (see ``diff``)."""
+    """One audit event, not saved yet: ``record`` saves it; a writer that inserts it with its own
+    statement (the outbox's send) takes it from here, so every event says the same things."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:200]
     actor = actor if getattr(actor, "is_authenticated", False) else None
-    return AuditEvent.objects.create(
+    return AuditEvent(
         agency=agency,
         actor=actor,
         actor_label=actor.email if actor else "",
@@ -91,6 +92,13 @@ def record(
         changes=dict(changes or {}),
         ip_address=client_ip.get(),
     )
+
+
+def record(**details: Any) -> AuditEvent:
+    """Write one audit event (the keywords of ``event``). ``changes`` is ``{field: [old, new]}`` (see ``diff``)."""
+    new = event(**details)
+    new.save(force_insert=True)
+    return new
 
 
 def record_change(*, agency, actor, obj: models.Model, before: dict[str, Any], **extra: Any) -> AuditEvent | None:

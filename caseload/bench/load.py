@@ -1,10 +1,14 @@
-"""The HTTP load scenario: the app under gunicorn (two workers, 127.0.0.1), driven by locust headless.
+"""The HTTP load scenario: the app under gunicorn (two workers, 127.0.0.1), driven by wrk (or locust).
 
 Two runs of the same length with the same number of simulated staff: the mix (search by name and
-phone, profile, dashboard, note creation; ``locustfile.py``) and the floor (a bare view through
-the same stack, ``bench.urls``). Reported: requests/s, median and p95, and errors (must be 0).
-Gunicorn serves the same database as the benchmark (its URL rebuilt from the connection's
-settings), with the same SECRET_KEY, so the sessions made here are valid there.
+phone, profile, dashboard, note creation; ``wrk_mix.lua``, ``locustfile.py``) and the floor (a
+bare view through the same stack, ``bench.urls``). Reported: requests/s, median and p95, and
+errors (must be 0). Gunicorn serves the same database as the benchmark (its URL rebuilt from the
+connection's settings), with the same SECRET_KEY, so the sessions made here are valid there.
+
+The load generator shares the machine with gunicorn and PostgreSQL: wrk (C, Debian's package) takes
+a few percent of one core where locust (Python) took most of one on a 2-core machine, so wrk is
+used when it is on the PATH and locust otherwise (``--load-tool``); the figure says which.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import csv
 import importlib.util
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -25,8 +30,11 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.test import Client as WebClient
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.crypto import get_random_string
 
 from caseload.accounts.models import User
 from caseload.bench.timing import Figure
@@ -93,7 +101,26 @@ def config(ctx) -> dict:
         "dashboard": reverse("web:dashboard"),
         "notes": notes,
         "floor": scenarios.FLOOR_PATH,
+        # One CSRF secret for every simulated user (cookie and form field alike: Django accepts the bare secret).
+        "csrf_cookie_name": settings.CSRF_COOKIE_NAME,
+        "csrf_secret": get_random_string(CSRF_SECRET_LENGTH, allowed_chars=CSRF_ALLOWED_CHARS),
+        "today": timezone.localdate().isoformat(),
     }
+
+
+def lua(value) -> str:
+    """``value`` (strings, numbers, lists, dicts of them) as a Lua literal, for wrk's script."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"[{lua(key)}] = {lua(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "{" + ", ".join(lua(item) for item in value) + "}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    # Lua's escapes for a double-quoted string; other bytes (UTF-8 names) pass as they are.
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{text}"'
 
 
 def _wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> bool:
@@ -166,6 +193,57 @@ def _locust(host: str, config_file: Path, users: int, seconds: float, mode: str,
     return rows
 
 
+def _wrk(host: str, settings_: dict, users: int, seconds: float, mode: str, workdir: Path) -> dict:
+    """One wrk run (a thread and a connection per simulated user); the numbers its script's done() prints."""
+    config_file = workdir / "config.lua"
+    config_file.write_text("return " + lua(settings_) + "\n")
+    env = {**os.environ, "BENCH_WRK_CONFIG": str(config_file), "BENCH_LOAD_MODE": mode}
+    command = [
+        shutil.which("wrk") or "wrk",
+        "--threads",
+        str(users),
+        "--connections",
+        str(users),
+        "--duration",
+        f"{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "--script",
+        str(HERE / "wrk_mix.lua"),
+        host,
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60, check=False)  # noqa: S603
+    line = next((line for line in done.stdout.splitlines() if line.startswith("BENCH_JSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no figures (exit {done.returncode}): {(done.stderr or done.stdout)[-800:]}")
+    return json.loads(line.removeprefix("BENCH_JSON "))
+
+
+def _wrk_figure(name: str, result: dict, seconds: float) -> Figure:
+    requests = result["requests"]
+    figure = Figure(scenario=name, repetitions=requests, rate_unit="requests/s")
+    figure.rate = round(requests / (result["duration_us"] / 1_000_000), 1) if result["duration_us"] else 0.0
+    figure.median_ms = round(result["median_us"] / 1000, 1)
+    figure.p95_ms = round(result["p95_us"] / 1000, 1)
+    figure.errors = result["failed"] + result["socket_errors"]
+    figure.extra = {"seconds": seconds, "tool": "wrk", "p99_ms": round(result["p99_us"] / 1000, 1), "requests": result["counts"]}
+    if figure.errors:
+        figure.extra["failures"] = {**result["failures"], "socket errors": result["socket_errors"]}
+    return figure
+
+
+def load_tool(choice: str = "auto") -> str | None:
+    """The load generator to use: wrk when asked or on the PATH (auto), else locust when installed; None if neither."""
+    has_wrk = shutil.which("wrk") is not None
+    # Never imported here: locust patches the standard library with gevent; it runs in its own process.
+    has_locust = importlib.util.find_spec("locust") is not None
+    if choice == "wrk":
+        return "wrk" if has_wrk else None
+    if choice == "locust":
+        return "locust" if has_locust else None
+    return "wrk" if has_wrk else "locust" if has_locust else None
+
+
 def _float(value: str | None) -> float:
     """A number of locust's CSV ("N/A" where a request name got no answer)."""
     try:
@@ -184,6 +262,7 @@ def _figure(name: str, rows: dict, seconds: float) -> Figure:
     figure.errors = int(total.get("Failure Count") or 0)
     figure.extra = {
         "seconds": seconds,
+        "tool": "locust",
         "requests": {
             row_name: {
                 "count": int(row["Request Count"]),
@@ -204,9 +283,9 @@ def run(ctx) -> list[Figure]:
     url = database_url()
     if url is None:
         return [Figure(scenario=SCENARIO, skipped="needs a database other processes reach (not an in-memory test database)")]
-    # Never imported here: locust patches the standard library with gevent; it runs in its own process.
-    if importlib.util.find_spec("locust") is None:
-        return [Figure(scenario=SCENARIO, skipped="locust is not installed (pip install -e '.[dev]')")]
+    tool = load_tool(ctx.load_tool)
+    if tool is None:
+        return [Figure(scenario=SCENARIO, skipped=f"no load generator ({ctx.load_tool}): apt-get install wrk, or pip install locust")]
     port = free_port()
     host = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="caseload-bench-") as tmp:
@@ -223,6 +302,7 @@ def run(ctx) -> list[Figure]:
             "EMAIL_BACKEND": "caseload.bench.backends.NullEmailBackend",
             "STATIC_MANIFEST": "false",
         }
+        mixed: Figure | None = None
         server = subprocess.Popen(  # noqa: S603
             [
                 sys.executable,
@@ -249,14 +329,17 @@ def run(ctx) -> list[Figure]:
                 return [
                     Figure(scenario=SCENARIO, skipped="gunicorn did not start: " + (workdir / "gunicorn.log").read_text()[-500:])
                 ]
-            _warm_up(host, json.loads(config_file.read_text()))
-            ctx.log(f"    gunicorn on {host}; locust {ctx.load_users} users, {ctx.load_seconds:.0f} s mixed, then the floor")
-            mixed = _figure(
-                SCENARIO, _locust(host, config_file, ctx.load_users, ctx.load_seconds, "mix", workdir), ctx.load_seconds
-            )
-            floor = _figure(
-                FLOOR_SCENARIO, _locust(host, config_file, ctx.load_users, ctx.load_seconds, "floor", workdir), ctx.load_seconds
-            )
+            settings_ = json.loads(config_file.read_text())
+            _warm_up(host, settings_)
+            ctx.log(f"    gunicorn on {host}; {tool} {ctx.load_users} users, {ctx.load_seconds:.0f} s mixed, then the floor")
+
+            def load_run(name: str, mode: str) -> Figure:
+                if tool == "wrk":
+                    return _wrk_figure(name, _wrk(host, settings_, ctx.load_users, ctx.load_seconds, mode, workdir), ctx.load_seconds)
+                return _figure(name, _locust(host, config_file, ctx.load_users, ctx.load_seconds, mode, workdir), ctx.load_seconds)
+
+            mixed = load_run(SCENARIO, "mix")
+            floor = load_run(FLOOR_SCENARIO, "floor")
         finally:
             server.terminate()
             try:
@@ -264,7 +347,7 @@ def run(ctx) -> list[Figure]:
             except subprocess.TimeoutExpired:
                 server.kill()
             log.close()
-            if mixed_errors(locals()):
+            if mixed is not None and mixed.errors:
                 server_log = (workdir / "gunicorn.log").read_text()
                 ctx.log("    errors in the load run; the end of gunicorn's log:\n" + server_log[-3000:])
     mixed.floor_median_ms, mixed.floor_p95_ms = floor.median_ms, floor.p95_ms
@@ -272,15 +355,4 @@ def run(ctx) -> list[Figure]:
         mixed.extra["floor_requests_per_s"] = floor.rate
         mixed.ratio = round(floor.rate / mixed.rate, 2) if mixed.rate else None  # how many times slower than the floor
     mixed.extra["users"] = ctx.load_users
-    if not ctx_notes(mixed):
-        mixed.extra["note_creation"] = "not in the mix: no casework:note_new URL yet"
     return [mixed, floor]
-
-
-def mixed_errors(names: dict) -> bool:
-    figure = names.get("mixed")
-    return bool(figure is not None and figure.errors)
-
-
-def ctx_notes(figure: Figure) -> bool:
-    return any(name.startswith("note") for name in figure.extra.get("requests", {}))

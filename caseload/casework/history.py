@@ -27,7 +27,7 @@ import re
 import zoneinfo
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import cached_property, reduce
 from operator import or_
 from typing import Any
 
@@ -193,9 +193,14 @@ class Entry:
     day: dt.date
     stamp: dt.datetime
     at: dt.datetime | None  # when the source records the time of day
-    shown: Shown
     who: str
     program: str
+
+    @cached_property
+    def shown(self) -> Shown:
+        """What the entry shows, rendered when first asked: a page reads a source's rows for the
+        whole page and keeps the newest of all of them, so most rows read are never shown."""
+        return self.source.render(self.row)
 
     @property
     def key(self) -> Cursor:
@@ -291,7 +296,6 @@ def _entry(source: Source, row: Any, zone: dt.tzinfo) -> Entry:
         day=day,
         stamp=stamp,
         at=at,
-        shown=source.render(row),
         who=who,
         program=program.name if program else "",
     )

@@ -15,9 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -34,24 +32,12 @@ from caseload.casework.service_forms import GrantForm, ServiceForm, ServiceTypeF
 from caseload.clients.models import Client
 from caseload.clients.views import client_frame, legal_name
 from caseload.tenancy.access import get_for_agency, has_perm, perm_required
-from caseload.tenancy.views import admin_tabs
-from caseload.web.forms import add_errors
+from caseload.tenancy.views import admin_render, admin_tabs, run_form
 from caseload.web.tables import Column, Table, table_response
 
 VIEW, CHANGE, CONFIGURE = "casework.view", "casework.change", "casework.configure"
 PER_PAGE = 50
 TAB = "services"
-
-
-def _run(form: Form, action) -> Any:
-    """The action's result, or None when the form or the action refuses (errors then on the form)."""
-    if not form.is_valid():
-        return None
-    try:
-        return action(form.cleaned_data)
-    except ValidationError as error:
-        add_errors(form, error)
-        return None
 
 
 def _service(request: HttpRequest, pk: int) -> SupportiveService:
@@ -140,7 +126,7 @@ def service_new(request: HttpRequest, pk: int) -> HttpResponse:
     may_approve = services.may_approve_overspend(request.agency, request.user)
     form = ServiceForm(request.POST or None, agency=request.agency, may_approve=may_approve)
     if request.method == "POST":
-        service = _run(form, lambda data: services.record_service(client, request.user, data))
+        service = run_form(form, lambda data: services.record_service(client, request.user, data))
         if service is not None:
             messages.success(request, _("Supportive service recorded: %(service)s.") % {"service": service.service_type.name})
             return _tab(client)
@@ -157,7 +143,7 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
     may_approve = services.may_approve_overspend(request.agency, request.user)
     form = ServiceForm(request.POST or None, agency=request.agency, service=service, may_approve=may_approve)
     if request.method == "POST":
-        if _run(form, lambda data: services.update_service(service, request.user, data)) is not None:
+        if run_form(form, lambda data: services.update_service(service, request.user, data)) is not None:
             messages.success(request, _("Supportive service saved."))
             return _tab(client)
         return _form_page(request, client, form, service=service, status=400)
@@ -186,10 +172,6 @@ def service_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Service types -------------------------------------------------------------------------------
 
 
-def _admin_render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    return render(request, template, {"admin_tabs": admin_tabs(request), **context}, status=status)
-
-
 def _active_badge(row: Any) -> str:
     if row.is_active:
         return format_html('<span class="badge badge-success">{}</span>', _("Active"))
@@ -200,7 +182,7 @@ def _active_badge(row: Any) -> str:
 def service_type_list(request: HttpRequest) -> HttpResponse:
     form = ServiceTypeForm(request.POST or None)
     if request.method == "POST":
-        created = _run(form, lambda data: services.create_service_type(request.agency, request.user, data))
+        created = run_form(form, lambda data: services.create_service_type(request.agency, request.user, data))
         if created is not None:
             messages.success(request, _("Service type “%(name)s” added.") % {"name": created.name})
             return redirect("casework:service_types")
@@ -215,7 +197,7 @@ def service_type_list(request: HttpRequest) -> HttpResponse:
         for service_type in types
     ]
     status = 400 if form.errors else 200
-    return _admin_render(request, "casework/service_types.html", {"rows": rows, "form": form}, status=status)
+    return admin_render(request, "casework/service_types.html", {"rows": rows, "form": form}, status=status)
 
 
 def _service_type_removal(service_type: SupportServiceType) -> dict[str, str]:
@@ -238,7 +220,7 @@ def _service_type_removal(service_type: SupportServiceType) -> dict[str, str]:
 def service_type_edit(request: HttpRequest, pk: int) -> HttpResponse:
     service_type = get_for_agency(request, SupportServiceType, pk=pk)
     form = ServiceTypeForm(request.POST or None, instance=service_type)
-    if request.method == "POST" and _run(form, lambda data: services.update_service_type(service_type, request.user, data)):
+    if request.method == "POST" and run_form(form, lambda data: services.update_service_type(service_type, request.user, data)):
         messages.success(request, _("Service type saved."))
         return redirect("casework:service_types")
     context = {
@@ -248,7 +230,7 @@ def service_type_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "cancel_url": reverse("casework:service_types"),
         "delete": _service_type_removal(service_type),
     }
-    return _admin_render(request, "tenancy/form.html", context, status=400 if form.errors else 200)
+    return admin_render(request, "tenancy/form.html", context, status=400 if form.errors else 200)
 
 
 @perm_required(CONFIGURE)
@@ -271,7 +253,7 @@ def service_type_delete(request: HttpRequest, pk: int) -> HttpResponse:
         "cancel_url": reverse("casework:service_type_edit", args=[service_type.pk]),
         "danger": True,
     }
-    return _admin_render(request, "tenancy/confirm.html", context)
+    return admin_render(request, "tenancy/confirm.html", context)
 
 
 # --- Grants --------------------------------------------------------------------------------------
@@ -279,7 +261,7 @@ def service_type_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _grants_off(request: HttpRequest) -> HttpResponse:
     context = {"can_turn_on": has_perm(request, "agency.manage")}
-    return _admin_render(request, "casework/grants_off.html", context)
+    return admin_render(request, "casework/grants_off.html", context)
 
 
 def _period(grant: Grant) -> str:
@@ -331,7 +313,7 @@ def _grant_form_page(request: HttpRequest, form: GrantForm, *, grant: Grant | No
         "submit_label": _("Save") if grant else _("Create grant"),
         "cancel_url": reverse("casework:grant_detail", args=[grant.pk]) if grant else reverse("casework:grants"),
     }
-    return _admin_render(request, "tenancy/form.html", context, status=400 if form.errors else 200)
+    return admin_render(request, "tenancy/form.html", context, status=400 if form.errors else 200)
 
 
 @perm_required(CONFIGURE)
@@ -340,7 +322,7 @@ def grant_new(request: HttpRequest) -> HttpResponse:
         return _grants_off(request)
     form = GrantForm(request.POST or None, agency=request.agency)
     if request.method == "POST":
-        grant = _run(form, lambda data: services.create_grant(request.agency, request.user, data))
+        grant = run_form(form, lambda data: services.create_grant(request.agency, request.user, data))
         if grant is not None:
             messages.success(request, _("Grant created."))
             return redirect("casework:grant_detail", pk=grant.pk)
@@ -353,7 +335,7 @@ def grant_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.agency.grants_management:
         return _grants_off(request)
     form = GrantForm(request.POST or None, agency=request.agency, instance=grant)
-    if request.method == "POST" and _run(form, lambda data: services.update_grant(grant, request.user, data)):
+    if request.method == "POST" and run_form(form, lambda data: services.update_grant(grant, request.user, data)):
         messages.success(request, _("Grant saved."))
         return redirect("casework:grant_detail", pk=grant.pk)
     return _grant_form_page(request, form, grant=grant)
@@ -405,7 +387,7 @@ def grant_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "page": page,
         "can_configure": has_perm(request, CONFIGURE),
     }
-    return _admin_render(request, "casework/grant_detail.html", context)
+    return admin_render(request, "casework/grant_detail.html", context)
 
 
 urlpatterns = [

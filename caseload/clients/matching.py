@@ -210,6 +210,40 @@ def name_score(
     return Match(score=round(1.0 - misses, 4), reasons=reasons)
 
 
+class NameScorer:
+    """``name_score`` against one probe for many candidates: what name search runs on its hundreds.
+
+    Each candidate token is compared once with every probe token (the similarities kept as a tuple per
+    candidate token), and each distinct candidate name scored once; per candidate, a lookup per token.
+    """
+
+    def __init__(self, probe_tokens: list[str]) -> None:
+        self.probe = list(probe_tokens)
+        self.by_token: dict[str, tuple[tuple[float, bool], ...]] = {}
+        self.by_name: dict[tuple[str, ...], Match] = {}
+
+    def __call__(self, candidate_tokens: list[str] | tuple[str, ...]) -> Match:
+        key = tuple(candidate_tokens)
+        match = self.by_name.get(key)
+        if match is not None:
+            return match
+        if not self.probe or not key:
+            similarity, sounds = 0.0, False
+        else:
+            rows = []
+            for token in key:
+                row = self.by_token.get(token)
+                if row is None:
+                    row = self.by_token[token] = tuple(_token_similarity(probe, token) for probe in self.probe)
+                rows.append(row)
+            best = [max(column) for column in zip(*rows, strict=True)]
+            similarity = sum(value for value, _sounds in best) / len(self.probe)
+            sounds = any(sound for _value, sound in best)
+        misses, reasons = _name_evidence(similarity, sounds)
+        match = self.by_name[key] = Match(score=round(1.0 - misses, 4), reasons=reasons)
+        return match
+
+
 def score(candidate: Any, probe: Any, *, similarities: dict[tuple[str, str], tuple[float, bool]] | None = None) -> Match:
     """How likely ``candidate`` is the person ``probe`` describes, with the reasons a worker is shown.
 

@@ -17,6 +17,7 @@ from django.db.models import Case, Exists, F, IntegerField, Max, OuterRef, Q, Qu
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from caseload import rawrows
 from caseload.clients import matching
 from caseload.clients.models import Client, ClientSearchKey, PrivacyStatement
 from caseload.tenancy.models import Agency
@@ -84,21 +85,15 @@ def key_candidates(agency: Agency, text: str) -> QuerySet:
     )
 
 
-def first_key_candidates(agency: Agency, text: str, limit: int = CANDIDATE_LIMIT) -> RawSQL | None:
-    """``key_candidates(agency, text)[:limit]`` as hand-written SQL, for ``pk__in`` (None when ``text`` has no word).
-
-    The same statement, ids and order as the ORM's (a test holds them equal), without building and
-    compiling a dozen CASE expressions per search: that was a third of name search's own time.
-    """
+def _first_key_sql(agency: Agency, text: str, limit: int = CANDIDATE_LIMIT) -> tuple[str, list[Any]] | None:
+    """The SQL and parameters of ``key_candidates(agency, text)[:limit]``, hand-written (see first_key_candidates)."""
     words = matching.tokens(text)
     if not words:
         return None
     per_word = [matching.query_keys(word) for word in words]
     lookup = sorted(set().union(*per_word))
-    opts = ClientSearchKey._meta
-    quote = connections[router.db_for_read(ClientSearchKey)].ops.quote_name
-    key, weight = quote(opts.get_field("key").column), quote(opts.get_field("weight").column)
-    client, agency_id = quote(opts.get_field("client").column), quote(opts.get_field("agency").column)
+    q = rawrows.Quoted(ClientSearchKey, router.db_for_read(ClientSearchKey))
+    key, weight, client = q["key"], q["weight"], q["client"]
 
     def any_of(keys: list[str]) -> str:
         return f"{key} IN ({', '.join(['%s'] * len(keys))})"
@@ -107,26 +102,52 @@ def first_key_candidates(agency: Agency, text: str, limit: int = CANDIDATE_LIMIT
     best = " + ".join(f"MAX(CASE WHEN {any_of(keys)} THEN {weight} ELSE 0 END)" for keys in per_word)
     # Identifiers come from the model, quoted; every value is a parameter.
     sql = (
-        f"SELECT {client} FROM {quote(opts.db_table)} WHERE {agency_id} = %s AND {any_of(lookup)} "  # noqa: S608
+        f"SELECT {client} FROM {q.table} WHERE {q['agency']} = %s AND {any_of(lookup)} "  # noqa: S608
         f"GROUP BY {client} ORDER BY ({found}) DESC, ({best}) DESC, {client} LIMIT %s"
     )
     params = [agency.pk, *lookup, *(k for keys in per_word for k in keys), *(k for keys in per_word for k in keys), limit]
-    return RawSQL(sql, params)  # noqa: S611 (identifiers from the model, values as parameters)
+    return sql, params
 
 
-def name_search_rows(agency: Agency, clients: QuerySet, text: str, *, unfiltered: bool = False) -> tuple[QuerySet, bool]:
-    """The one statement name search sends: the first candidates' ids (first_key_candidates) and the fields
-    it scores; and whether ``clients`` filters (each row then says if it passes them: ``kept_by_filters``).
+def first_key_candidates(agency: Agency, text: str, limit: int = CANDIDATE_LIMIT) -> RawSQL | None:
+    """``key_candidates(agency, text)[:limit]`` as hand-written SQL, for ``pk__in`` (None when ``text`` has no word).
 
-    ``unfiltered``: the caller knows ``clients`` are all the agency's unmerged clients (else it is checked)."""
+    The same statement, ids and order as the ORM's (a test holds them equal), without building and
+    compiling a dozen CASE expressions per search: that was a third of name search's own time.
+    """
+    statement = _first_key_sql(agency, text, limit)
+    return None if statement is None else RawSQL(*statement)  # noqa: S611 (identifiers from the model, values as parameters)
+
+
+def name_search_statement(agency: Agency, text: str, status: str | None = None) -> tuple[str, list[Any]] | None:
+    """The one statement name search sends when nothing but the status filters the clients: the first
+    candidates of the key lookup (a subquery), each with what ranking reads (SCORED_FIELDS) and, with a
+    ``status``, whether it has that status. Hand-written and sent through the driver's cursor: on an
+    agency's usual searches the ORM's compiling and row building cost more than the statement itself.
+    None when ``text`` has no word."""
+    first = _first_key_sql(agency, text)
+    if first is None:
+        return None
+    q = rawrows.Quoted(Client, router.db_for_read(Client))
+    selected = [q[name] for name in SCORED_FIELDS]
+    if status:
+        selected.append(f"({q['status']} = %s)")
+    sql = (
+        f"SELECT {', '.join(selected)} FROM {q.table} "  # noqa: S608
+        f"WHERE {q['agency']} = %s AND {q['status']} <> %s AND {q['pk']} IN ({first[0]})"
+    )
+    return sql, [*([status] if status else []), agency.pk, Client.Status.MERGED.value, *first[1]]
+
+
+def name_search_rows(agency: Agency, clients: QuerySet, text: str) -> QuerySet:
+    """Name search's statement when filters narrow ``clients``: the first candidates' SCORED_FIELDS, each
+    ending with whether it passes the filters, so search knows when filters left some of the first out
+    and more may follow."""
     first = first_key_candidates(agency, text)
     if first is None:
-        return clients.none().values(*SCORED_FIELDS), False
-    if unfiltered or clients.query.where == _agency_clients(agency).query.where:
-        # Merged profiles have no keys: every candidate is one of ``clients``.
-        return clients.filter(pk__in=first).values(*SCORED_FIELDS), False
+        return clients.none().values_list(*SCORED_FIELDS)
     kept = Exists(clients.filter(pk=OuterRef("pk")))
-    return Client.objects.for_agency(agency).filter(agency=agency, pk__in=first).values(*SCORED_FIELDS, kept_by_filters=kept), True
+    return Client.objects.for_agency(agency).filter(agency=agency, pk__in=first).values_list(*SCORED_FIELDS, kept)
 
 
 def name_candidates(base: QuerySet, text: str) -> QuerySet:
@@ -162,14 +183,19 @@ def _parse_date(text: str) -> date | None:
         return None
 
 
-def search_clients(agency: Agency, text: str, limit: int = 25, base: QuerySet | None = None) -> list[ClientMatch]:
+def search_clients(
+    agency: Agency, text: str, limit: int = 25, base: QuerySet | None = None, status: str | None = None
+) -> list[ClientMatch]:
     """Clients of ``agency`` matching ``text``, best first, each with why it matched.
 
     ``text`` is read as a date of birth (YYYY-MM-DD), an email (contains @), a phone (7 or more digits),
-    a client number (fewer digits) or else a name. ``base`` narrows the clients first (filters).
+    a client number (fewer digits) or else a name. ``base`` narrows the clients first (filters);
+    ``status`` keeps the clients of that status, which name search does without leaving its fast path.
     """
     text = (text or "").strip()
     clients = _agency_clients(agency) if base is None else base.filter(agency=agency).exclude(status=Client.Status.MERGED)
+    if status:
+        clients = clients.filter(status=status)
     if not text:
         return []
     if _DATE.match(text):
@@ -192,43 +218,88 @@ def search_clients(agency: Agency, text: str, limit: int = 25, base: QuerySet | 
         if owners:
             found = found | clients.filter(pk__in=owners)
         return _ranked(found[:CANDIDATE_LIMIT], matching.Person(phone=phone or ""), limit, phone_owners=owners if phone else frozenset())
-    return _ranked_by_name(agency, clients, text, limit, unfiltered=base is None)
+    return _ranked_by_name(agency, clients, text, limit, unfiltered=base is None, status=status)
 
 
-# What scoring a candidate of name search reads (a name probe has no date of birth, phone or email):
-# fetched for every candidate instead of whole rows.
-SCORED_FIELDS = ("pk", "given_name", "family_name", "preferred_name")
+# What ranking a candidate of name search reads (a name probe has no date of birth, phone or email),
+# fetched for every candidate instead of whole rows: the folded name is already its tokens.
+SCORED_FIELDS = ("pk", "given_name", "family_name", "name_folded")
 
 
-def _ranked_by_name(agency: Agency, clients: QuerySet, text: str, limit: int, *, unfiltered: bool = False) -> list[ClientMatch]:
-    """Name search: the first CANDIDATE_LIMIT of key_candidates within ``clients``, scored from their names
-    (``matching.name_score``, the probe folded once); only the clients shown are loaded whole.
+def _name_candidates(
+    agency: Agency, clients: QuerySet, text: str, *, unfiltered: bool, status: str | None = None
+) -> list[tuple[Any, ...]]:
+    """The first candidates of name search within ``clients`` as SCORED_FIELDS tuples, best first by keys.
 
-    The key lookup and the candidates' fields are one statement (the lookup a subquery): one round
-    trip, and no list of 500 ids sent back to the database. With filters (``clients`` narrower than
-    the agency's unmerged clients), each row says whether it passes them (``kept_by_filters``), so search knows
-    when filters left some of the first out and more may follow.
-    """
-    probe = matching.tokens(text)
-    rows, filtered = name_search_rows(agency, clients, text, unfiltered=unfiltered)
-    found = list(rows)
-    candidates = [row for row in found if row["kept_by_filters"]] if filtered else found
+    ``unfiltered``: ``clients`` are the agency's unmerged clients, of ``status`` when given."""
+    if unfiltered or clients.query.where == _agency_clients(agency).query.where:
+        # Merged profiles have no keys: every candidate is one of the agency's unmerged clients.
+        statement = name_search_statement(agency, text, status)
+        if statement is None:
+            return []
+        with connections[router.db_for_read(Client)].cursor() as cursor:
+            cursor.execute(*statement)
+            found = cursor.fetchall()
+        if not status:
+            return found
+    else:
+        found = list(name_search_rows(agency, clients, text))
+    candidates = [row[:-1] for row in found if row[-1]]
     if len(found) == CANDIDATE_LIMIT and len(candidates) < CANDIDATE_LIMIT:
         # Filters left some of the first out and more may follow: rank within the filtered clients in SQL.
-        candidates = list(name_candidates(clients, text).values(*SCORED_FIELDS)[:CANDIDATE_LIMIT])
+        candidates = list(name_candidates(clients, text).values_list(*SCORED_FIELDS)[:CANDIDATE_LIMIT])
+    return candidates
+
+
+def _ranked_by_name(
+    agency: Agency, clients: QuerySet, text: str, limit: int, *, unfiltered: bool = False, status: str | None = None
+) -> list[ClientMatch]:
+    """Name search: the first CANDIDATE_LIMIT of key_candidates within ``clients``, scored from their folded
+    names (``matching.NameScorer``, the probe folded once); only the clients shown are loaded whole.
+
+    The key lookup and the candidates' fields are one statement (the lookup a subquery): one round trip,
+    and no list of 500 ids sent back to the database.
+    """
+    # Candidates found by the same keys share their names' words, and often whole names: each token and
+    # each name is scored once per search.
+    scorer = matching.NameScorer(matching.tokens(text))
     scored = []
-    # Token pairs compared once per search: candidates found by the same keys share their names' words.
-    similarities: dict[tuple[str, str], tuple[float, bool]] = {}
-    for row in candidates:
-        # Each name folded on its own: given and family names repeat across clients, so the folds are cached.
-        names = [*matching.tokens(row["given_name"] or ""), *matching.tokens(row["family_name"] or ""), *matching.tokens(row["preferred_name"] or "")]
-        match = matching.name_score(names, probe, similarities)
+    for pk, given, family, folded in _name_candidates(agency, clients, text, unfiltered=unfiltered, status=status):
+        match = scorer(folded.split())
         if match.score >= matching.MIN_NAME_EVIDENCE:
-            scored.append((-match.score, row["family_name"].casefold(), row["given_name"].casefold(), row["pk"], match))
+            scored.append((-match.score, family.casefold(), given.casefold(), pk, match))
     scored.sort(key=lambda entry: entry[:4])
     shown = scored[:limit]
-    loaded = clients.in_bulk([entry[3] for entry in shown])
-    return [ClientMatch(client=loaded[pk], score=match.score, reasons=match.reasons) for *_order, pk, match in shown if pk in loaded]
+    ids = [entry[3] for entry in shown]
+    loaded = shown_clients(agency, ids) if unfiltered else clients.in_bulk(ids)
+    return [
+        ClientMatch(client=loaded[pk], score=match.score, reasons=list(match.reasons))
+        for *_order, pk, match in shown
+        if pk in loaded
+    ]
+
+
+def shown_clients_statement(agency: Agency, ids: list[int]) -> tuple[str, list[Any]]:
+    """The statement loading the clients a search shows (every column, by id, merged profiles left out)."""
+    alias = router.db_for_read(Client)
+    q = rawrows.Quoted(Client, alias)
+    sql = (
+        f"SELECT {rawrows.columns(Client, alias)} FROM {q.table} "  # noqa: S608
+        f"WHERE {q['agency']} = %s AND {q['status']} <> %s AND {q['pk']} IN ({', '.join(['%s'] * len(ids))})"
+    )
+    return sql, [agency.pk, Client.Status.MERGED.value, *ids]
+
+
+def shown_clients(agency: Agency, ids: list[int]) -> dict[int, Client]:
+    """The clients a search shows, whole, by id: the statement through the driver, each row built as the
+    ORM builds it (``rawrows.loader``), at a third of what ``in_bulk`` costs for 25 (no query to compile)."""
+    if not ids:
+        return {}
+    alias = router.db_for_read(Client)
+    load = rawrows.loader(Client, alias)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(*shown_clients_statement(agency, ids))
+        return {client.pk: client for client in map(load, cursor.fetchall())}
 
 
 def _agency_clients(agency: Agency) -> QuerySet:

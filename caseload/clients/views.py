@@ -6,6 +6,7 @@ Thin views: clients come from the request's agency only (404 outside it), readin
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -50,11 +51,18 @@ def display_phone(value: str) -> str:
     """A stored E.164 number for reading: national format at home, international otherwise."""
     if not value:
         return ""
+    return _display_phone(value, settings.PHONE_DEFAULT_REGION)
+
+
+@functools.lru_cache(maxsize=8192)
+def _display_phone(value: str, region: str) -> str:
+    """Cached: parsing and formatting a number costs a tenth of a millisecond, and a list shows fifty; the
+    same clients' numbers come back page after page."""
     try:
-        number = phonenumbers.parse(value, settings.PHONE_DEFAULT_REGION)
+        number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         return value
-    home = phonenumbers.region_code_for_number(number) == settings.PHONE_DEFAULT_REGION
+    home = phonenumbers.region_code_for_number(number) == region
     return phonenumbers.format_number(
         number, phonenumbers.PhoneNumberFormat.NATIONAL if home else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )
@@ -120,7 +128,11 @@ def client_list(request: HttpRequest) -> HttpResponse:
         "incoming_referrals": pending_incoming_count(request.agency) if has_perm(request, "clients.refer") else 0,
     }
     if search:
-        matches = search_clients(request.agency, search, limit=SEARCH_LIMIT, base=clients)
+        # The status alone (the usual case: active clients) keeps name search on its fast path.
+        narrowed = any(value not in (None, "") for name, value in chosen.items() if name != "status")
+        matches = search_clients(
+            request.agency, search, limit=SEARCH_LIMIT, base=clients if narrowed else None, status=status
+        )
         context["results"] = [
             Row(
                 client=match.client,

@@ -115,6 +115,13 @@ def upload_document(
     return document
 
 
+def upload_from_form(client: Client, actor, data: dict[str, Any], *, from_portal: bool = False) -> Document:
+    """``upload_document`` with an UploadForm's cleaned data (the Files tab and the portal)."""
+    return upload_document(
+        client, actor, data["file"], data["document_type"], description=data["description"], from_portal=from_portal
+    )
+
+
 @transaction.atomic
 def update_document(document: Document, actor, data: dict[str, Any]) -> Document:
     """Change a document's type and/or description (``data`` keys ``document_type``, ``description``)."""

@@ -4,7 +4,6 @@ and downloads the documents they uploaded — never what staff filed."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -12,19 +11,9 @@ from django.utils.translation import gettext as _
 from caseload.clients.models import Client
 from caseload.documents import actions
 from caseload.documents.forms import UploadForm
-from caseload.documents.models import Document
 from caseload.documents.types import type_label
 from caseload.portal.access import portal_view
-from caseload.web.forms import add_errors
-
-
-def own_uploads(client: Client):
-    return (
-        Document.objects.for_agency(client.agency)
-        .filter(client=client, from_portal=True, deleted_at__isnull=True)
-        .select_related("document_type")
-        .order_by("-uploaded_at", "-pk")
-    )
+from caseload.tenancy.views import run_form
 
 
 @portal_view
@@ -33,25 +22,12 @@ def documents(request: HttpRequest, client: Client) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None, agency=client.agency)
     status = 200
     if request.method == "POST" and not merged:
-        if form.is_valid():
-            try:
-                document = actions.upload_document(
-                    client,
-                    request.user,
-                    form.cleaned_data["file"],
-                    form.cleaned_data["document_type"],
-                    description=form.cleaned_data["description"],
-                    from_portal=True,
-                )
-            except ValidationError as error:
-                add_errors(form, error)
-            else:
-                messages.success(
-                    request, _("Thank you: “%(name)s” was sent to your caseworker.") % {"name": document.original_name}
-                )
-                return redirect("portal:documents")
+        document = run_form(form, lambda data: actions.upload_from_form(client, request.user, data, from_portal=True))
+        if document is not None:
+            messages.success(request, _("Thank you: “%(name)s” was sent to your caseworker.") % {"name": document.original_name})
+            return redirect("portal:documents")
         status = 400
-    rows = [] if merged else list(own_uploads(client))
+    rows = [] if merged else list(actions.documents_of(client).filter(from_portal=True))
     for row in rows:
         row.type_label = type_label(row.document_type)
     context = {"client": client, "agency": client.agency, "form": form, "documents": rows, "merged": merged}

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -92,12 +93,19 @@ def deactivate_document_type(document_type: DocumentType, actor) -> DocumentType
 
 def offered_types(agency: Agency, current: DocumentType | None = None):
     """The agency's active document types (and ``current``, when a document already has an inactive one)."""
-    from django.db.models import Q
-
     condition = Q(is_active=True)
     if current is not None:
         condition |= Q(pk=current.pk)
     return DocumentType.objects.for_agency(agency).filter(condition).order_by("position", "name")
+
+
+def types_with_uses(agency: Agency):
+    """Every document type of the agency, offered ones first, each with ``uses``: its documents (deleted ones aside)."""
+    return (
+        DocumentType.objects.for_agency(agency)
+        .annotate(uses=Count("documents", filter=Q(documents__deleted_at__isnull=True)))
+        .order_by("-is_active", "position", "name")
+    )
 
 
 def type_label(document_type: DocumentType) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -30,8 +30,7 @@ from caseload.documents.serving import attachment_response
 from caseload.portal.access import portal_client
 from caseload.tenancy.access import get_for_agency, has_perm, perm_required
 from caseload.tenancy.scoping import agency_scope
-from caseload.tenancy.views import admin_tabs
-from caseload.web.forms import add_errors
+from caseload.tenancy.views import admin_render, run_form
 
 VIEW, CHANGE, CONFIGURE = "documents.view", "documents.change", "documents.configure"
 TAB = "files"
@@ -65,20 +64,10 @@ def client_files(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if not may_write:
             raise PermissionDenied
-        if form.is_valid():
-            try:
-                document = actions.upload_document(
-                    client,
-                    request.user,
-                    form.cleaned_data["file"],
-                    form.cleaned_data["document_type"],
-                    description=form.cleaned_data["description"],
-                )
-            except ValidationError as error:
-                add_errors(form, error)
-            else:
-                messages.success(request, _("“%(name)s” uploaded.") % {"name": document.original_name})
-                return redirect("documents:client_files", pk=client.pk)
+        document = run_form(form, lambda data: actions.upload_from_form(client, request.user, data))
+        if document is not None:
+            messages.success(request, _("“%(name)s” uploaded.") % {"name": document.original_name})
+            return redirect("documents:client_files", pk=client.pk)
         status = 400
     all_documents = list(actions.documents_of(client))
     type_ids = {document.document_type_id for document in all_documents}
@@ -115,14 +104,9 @@ def document_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if is_merged(client):
         raise PermissionDenied
     form = DocumentEditForm(request.POST or None, document=document)
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.update_document(document, request.user, form.cleaned_data)
-        except ValidationError as error:
-            add_errors(form, error)
-        else:
-            messages.success(request, _("“%(name)s” saved.") % {"name": document.original_name})
-            return redirect("documents:client_files", pk=client.pk)
+    if request.method == "POST" and run_form(form, lambda data: actions.update_document(document, request.user, data)):
+        messages.success(request, _("“%(name)s” saved.") % {"name": document.original_name})
+        return redirect("documents:client_files", pk=client.pk)
     context = {
         **client_frame(request, client, active=TAB),
         "document": document,
@@ -192,47 +176,29 @@ def _staff_download(request: HttpRequest, pk: int) -> FileResponse:
 # --- Document Types ------------------------------------------------------------------------------
 
 
-def _admin_render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    return render(request, template, {"admin_tabs": admin_tabs(request), **context}, status=status)
-
-
-def _run(form, action) -> Any:
-    if not form.is_valid():
-        return None
-    try:
-        return action(form.cleaned_data)
-    except ValidationError as error:
-        add_errors(form, error)
-        return None
-
-
 @perm_required(CONFIGURE)
 def type_list(request: HttpRequest) -> HttpResponse:
     form = DocumentTypeForm(request.POST or None)
     if request.method == "POST":
-        created = _run(form, lambda data: types.create_document_type(request.agency, request.user, data))
+        created = run_form(form, lambda data: types.create_document_type(request.agency, request.user, data))
         if created is not None:
             messages.success(request, _("Document type “%(name)s” added.") % {"name": created.name})
             return redirect("documents:types")
-    from django.db.models import Count, Q
-
-    rows = (
-        DocumentType.objects.for_agency(request.agency)
-        .annotate(uses=Count("documents", filter=Q(documents__deleted_at__isnull=True)))
-        .order_by("-is_active", "position", "name")
-    )
     context = {
-        "rows": [{"type": t, "uses": t.uses, "edit_url": reverse("documents:type_edit", args=[t.pk])} for t in rows],
+        "rows": [
+            {"type": t, "uses": t.uses, "edit_url": reverse("documents:type_edit", args=[t.pk])}
+            for t in types.types_with_uses(request.agency)
+        ],
         "form": form,
     }
-    return _admin_render(request, "documents/types.html", context, status=400 if form.errors else 200)
+    return admin_render(request, "documents/types.html", context, status=400 if form.errors else 200)
 
 
 @perm_required(CONFIGURE)
 def type_edit(request: HttpRequest, pk: int) -> HttpResponse:
     document_type = get_for_agency(request, DocumentType, pk=pk)
     form = DocumentTypeForm(request.POST or None, instance=document_type)
-    if request.method == "POST" and _run(form, lambda data: types.update_document_type(document_type, request.user, data)):
+    if request.method == "POST" and run_form(form, lambda data: types.update_document_type(document_type, request.user, data)):
         messages.success(request, _("Document type saved."))
         return redirect("documents:types")
     context = {
@@ -241,7 +207,7 @@ def type_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "submit_label": _("Save"),
         "cancel_url": reverse("documents:types"),
     }
-    return _admin_render(request, "tenancy/form.html", context, status=400 if form.errors else 200)
+    return admin_render(request, "tenancy/form.html", context, status=400 if form.errors else 200)
 
 
 urlpatterns = [

@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
@@ -23,15 +23,11 @@ from caseload.formbuilder import loading, questions, rendering
 from caseload.formbuilder.models import CLIENT_PROFILE, FormDefinition, localised
 from caseload.formbuilder.question_forms import RENAMED, ImportForm, PickForm, QuestionForm, form_choices
 from caseload.tenancy.access import perm_required
-from caseload.tenancy.views import admin_tabs
+from caseload.tenancy.views import admin_render
 from caseload.web.forms import add_errors
 
 CONFIGURE = "forms.configure"
 PROFILE = "profile"
-
-
-def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    return render(request, template, {"admin_tabs": admin_tabs(request), **context}, status=status)
 
 
 def current_definitions() -> list[FormDefinition]:
@@ -101,7 +97,7 @@ def form_list(request: HttpRequest) -> HttpResponse:
         for definition in definitions
     ]
     profile = {"questions": counts.get(CLIENT_PROFILE, 0), "url": reverse("formbuilder:profile_questions")}
-    return _render(
+    return admin_render(
         request,
         "formbuilder/admin/form_list.html",
         {"rows": rows, "profile": profile, "picker": picker},
@@ -174,7 +170,7 @@ def _questions_page(request: HttpRequest, pk: int | None) -> HttpResponse:
         "urls": {name: target.url(name) for name in ("questions", "question_move", "questions_export", "questions_import")},
         "definition_url": reverse("formbuilder:form_definition", args=[target.pk]) if target.pk else "",
     }
-    return _render(request, "formbuilder/admin/form_questions.html", context, status=status)
+    return admin_render(request, "formbuilder/admin/form_questions.html", context, status=status)
 
 
 def _question_edit(request: HttpRequest, pk: int | None) -> HttpResponse:
@@ -190,7 +186,7 @@ def _question_edit(request: HttpRequest, pk: int | None) -> HttpResponse:
         else:
             messages.success(request, _("Question saved."))
             return redirect(target.url("questions"))
-    return _render(
+    return admin_render(
         request,
         "formbuilder/admin/question_edit.html",
         {
@@ -217,7 +213,7 @@ def _question_retire(request: HttpRequest, pk: int | None) -> HttpResponse:
         else:
             messages.success(request, _("Question “%(label)s” retired.") % {"label": label})
         return redirect(target.url("questions"))
-    return _render(
+    return admin_render(
         request,
         "formbuilder/admin/question_retire.html",
         {"target": target, "key": key, "label": label, "cancel_url": target.url("questions")},

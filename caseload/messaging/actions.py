@@ -17,19 +17,22 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from functools import partial
+from typing import Any
 
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import DNS_NAME, EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connections, router, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import get_scope
 
-from caseload.audit.actions import Action, record, record_change, snapshot
+from caseload import rawrows
+from caseload.audit.actions import Action, event, record, record_change, snapshot
+from caseload.audit.models import AuditEvent
 from caseload.messaging.models import CANCELLABLE, RETRYABLE, OutboundMessage
 from caseload.messaging.sms import get_sms_backend
 from caseload.tenancy.models import Agency
@@ -257,13 +260,9 @@ def send_one(message_id: int | str) -> str:
     """
     pk = int(message_id)
     with all_agencies():
-        now = timezone.now()
-        claimed = OutboundMessage.objects.filter(pk=pk, status=Status.QUEUED, next_attempt_at__lte=now).update(
-            status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, enqueued_at=None
-        )
-        if claimed != 1:
+        message = _claim(pk, timezone.now())
+        if message is None:
             return "skipped"
-        message = OutboundMessage.objects.get(pk=pk)
         try:
             provider_message_id = deliver(message)
         except Exception as exc:
@@ -271,16 +270,74 @@ def send_one(message_id: int | str) -> str:
         return _record_sent(message, provider_message_id)
 
 
+def _claim(pk: int, now: datetime) -> OutboundMessage | None:
+    """Claim the message if it is queued and due, and read it back, in one statement (UPDATE ... RETURNING,
+    committed at once): half the round trips of an update and a get, and no query to compile."""
+    alias = router.db_for_write(OutboundMessage)
+    connection = connections[alias]
+    opts = OutboundMessage._meta
+    column = rawrows.Quoted(OutboundMessage, alias)
+
+    def value(name: str, given: Any) -> Any:
+        return opts.get_field(name).get_db_prep_save(given, connection)
+
+    # Identifiers come from the model, quoted; every value is a parameter.
+    sql = (
+        f"UPDATE {column.table} SET {column['status']} = %s, {column['claimed_at']} = %s, "  # noqa: S608
+        f"{column['attempts']} = {column['attempts']} + 1, {column['enqueued_at']} = NULL "
+        f"WHERE {column['pk']} = %s AND {column['status']} = %s AND {column['next_attempt_at']} <= %s "
+        f"RETURNING {rawrows.columns(OutboundMessage, alias)}"
+    )
+    params = [Status.SENDING.value, value("claimed_at", now), pk, Status.QUEUED.value, value("next_attempt_at", now)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else rawrows.loader(OutboundMessage, alias)(row)
+
+
 def _record_sent(message: OutboundMessage, provider_message_id: str) -> str:
     fields = {"status": Status.SENT, "sent_at": timezone.now(), "provider_message_id": (provider_message_id or "")[:200], "last_error": ""}
     if message.sensitive:
         fields.update(body="", html_body="")
-    with transaction.atomic():
-        # Also from ``uncertain``: a send slower than its lease that did complete is known sent.
-        OutboundMessage.objects.filter(pk=message.pk, claimed_at=message.claimed_at, status__in=[Status.SENDING, Status.UNCERTAIN]).update(**fields)
-        record(agency=message.agency, actor=None, action=Action.SEND, obj=message, changes={"status": [Status.SENDING, Status.SENT]})
+    sent = event(agency=message.agency, actor=None, action=Action.SEND, obj=message, changes={"status": [Status.SENDING, Status.SENT]})
+    connection = connections[router.db_for_write(OutboundMessage)]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(*_sent_statement(connection, message, fields, sent))
+    else:
+        with transaction.atomic():
+            # Also from ``uncertain``: a send slower than its lease that did complete is known sent.
+            OutboundMessage.objects.filter(
+                pk=message.pk, claimed_at=message.claimed_at, status__in=[Status.SENDING, Status.UNCERTAIN]
+            ).update(**fields)
+            sent.save(force_insert=True)
     logger.info("Outbox message %s sent (%s) after %s attempt(s)", message.pk, message.channel, message.attempts)
     return Status.SENT
+
+
+def _sent_statement(connection, message: OutboundMessage, fields: dict[str, Any], sent: AuditEvent) -> tuple[str, list[Any]]:
+    """The message marked sent (if still this claim's: also from ``uncertain``, a send slower than its lease
+    that did complete is known sent) and its audit event written, in one statement (a data-modifying
+    WITH) committed on its own: one round trip where a transaction took four, and both or neither."""
+    opts = OutboundMessage._meta
+    column, audit = rawrows.Quoted(OutboundMessage, connection.alias), rawrows.Quoted(AuditEvent, connection.alias)
+    inserted = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
+    # Identifiers come from the models, quoted; every value is a parameter.
+    sql = (
+        f"WITH sent AS (UPDATE {column.table} SET {', '.join(f'{column[name]} = %s' for name in fields)} "  # noqa: S608
+        f"WHERE {column['pk']} = %s AND {column['claimed_at']} = %s AND {column['status']} IN (%s, %s) RETURNING 1) "
+        f"INSERT INTO {audit.table} ({', '.join(audit[field.name] for field in inserted)}) "
+        f"VALUES ({', '.join(['%s'] * len(inserted))})"
+    )
+    params = [
+        *(opts.get_field(name).get_db_prep_save(value, connection) for name, value in fields.items()),
+        message.pk,
+        opts.get_field("claimed_at").get_db_prep_save(message.claimed_at, connection),
+        Status.SENDING.value,
+        Status.UNCERTAIN.value,
+        *(field.get_db_prep_save(field.pre_save(sent, True), connection) for field in inserted),
+    ]
+    return sql, params
 
 
 def _record_failure(message: OutboundMessage, exc: Exception) -> str:

@@ -38,7 +38,7 @@ from caseload.messaging.templates import (
     render as render_template,
 )
 from caseload.tenancy.access import get_for_agency, perm_required
-from caseload.tenancy.views import admin_tabs
+from caseload.tenancy.views import admin_render
 from caseload.web.forms import add_errors
 
 TEMPLATES = "messages.templates"
@@ -98,10 +98,6 @@ def _placeholders() -> list[dict[str, str]]:
     return [{"name": name, "token": f"{{{name}}}", "description": PLACEHOLDERS[name]} for name in PLACEHOLDER_ORDER]
 
 
-def _render(request: HttpRequest, name: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    return render(request, name, {"admin_tabs": admin_tabs(request), **context}, status=status)
-
-
 @perm_required(TEMPLATES)
 def template_list(request: HttpRequest) -> HttpResponse:
     templates = MessageTemplate.objects.for_agency(request.agency).order_by("purpose", "channel", "language")
@@ -124,7 +120,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
                 "edit_url": reverse("messaging:template_edit", args=[template.pk]),
             }
         )
-    return _render(request, "messaging/templates/list.html", {"groups": list(groups.values())})
+    return admin_render(request, "messaging/templates/list.html", {"groups": list(groups.values())})
 
 
 @perm_required(TEMPLATES)
@@ -153,7 +149,7 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "is_default": (template.subject, template.body) == default_texts(template.purpose, template.channel, template.language),
         **preview_context(request, template, texts),
     }
-    return _render(request, "messaging/templates/edit.html", context, status=400 if form.errors else 200)
+    return admin_render(request, "messaging/templates/edit.html", context, status=400 if form.errors else 200)
 
 
 @require_POST
@@ -181,7 +177,7 @@ def template_reset(request: HttpRequest, pk: int) -> HttpResponse:
         "cancel_url": reverse("messaging:template_edit", args=[template.pk]),
         "danger": True,
     }
-    return _render(request, "tenancy/confirm.html", context)
+    return admin_render(request, "tenancy/confirm.html", context)
 
 
 urlpatterns = [

@@ -185,20 +185,14 @@ def place_into_outcomes(client: Client, actor, data: dict[str, Any]) -> Placemen
             for m, due in dates.checkpoint_dates(exit_date, plan.months)
         ]
     )
-    record(
-        agency=agency,
-        actor=actor,
-        action=Action.CREATE,
-        obj=placement,
-        client_id=client.pk,
-        changes={
-            "program": [None, program.pk],
-            "exit_date": [None, exit_date.isoformat()],
-            "exit_reason": [None, exit_reason],
-            "employment_status": [None, status],
-            "checkpoints": [None, list(plan.months)],
-        },
-    )
+    changes = {
+        "program": [None, program.pk],
+        "exit_date": [None, exit_date.isoformat()],
+        "exit_reason": [None, exit_reason],
+        "employment_status": [None, status],
+        "checkpoints": [None, list(plan.months)],
+    }
+    _audit(placement, actor, Action.CREATE, changes)
     refresh_placement(placement, agency_today(agency))
     return placement
 
@@ -219,14 +213,7 @@ def cancel_placement(placement: Placement, actor) -> Placement:
     placement.cancelled_at = timezone.now()
     placement.cancelled_by = actor if getattr(actor, "is_authenticated", False) else None
     placement.save(update_fields=["cancelled_at", "cancelled_by"])
-    record(
-        agency=agency,
-        actor=actor,
-        action=Action.CHANGE,
-        obj=placement,
-        client_id=placement.client_id,
-        changes={"cancelled_at": [None, placement.cancelled_at.isoformat()]},
-    )
+    _audit(placement, actor, Action.CHANGE, {"cancelled_at": [None, placement.cancelled_at.isoformat()]})
     return placement
 
 
@@ -289,15 +276,8 @@ def save_answers(checkpoint: Checkpoint, actor, answers: dict[str, Any], *, on_b
     row.reviewed_by = membership_of(row.agency, actor)
     row.reviewed_at = now
     row.save(update_fields=["answers", "answered_at", "answered_by_client", "status", "reviewed_by", "reviewed_at"])
-    record(
-        agency=row.agency,
-        actor=actor,
-        action=Action.CHANGE,
-        obj=row,
-        client_id=row.client_id,
-        # Field names only: the answers themselves never enter the audit log.
-        changes={"answers": changed, "status": [checkpoint.status, row.status], "on_behalf": on_behalf},
-    )
+    # Field names only: the answers themselves never enter the audit log.
+    _audit(row, actor, Action.CHANGE, {"answers": changed, "status": [checkpoint.status, row.status], "on_behalf": on_behalf})
     return row
 
 
@@ -311,14 +291,7 @@ def mark_reviewed(checkpoint: Checkpoint, actor) -> Checkpoint:
     row.reviewed_by = membership_of(row.agency, actor)
     row.reviewed_at = timezone.now()
     row.save(update_fields=["status", "reviewed_by", "reviewed_at"])
-    record(
-        agency=row.agency,
-        actor=actor,
-        action=Action.CHANGE,
-        obj=row,
-        client_id=row.client_id,
-        changes={"status": [previous, row.status]},
-    )
+    _audit(row, actor, Action.CHANGE, {"status": [previous, row.status]})
     return row
 
 
@@ -329,14 +302,7 @@ def set_milestone(checkpoint: Checkpoint, actor, achieved: bool) -> Checkpoint:
         return row
     row.milestone_achieved = bool(achieved)
     row.save(update_fields=["milestone_achieved"])
-    record(
-        agency=row.agency,
-        actor=actor,
-        action=Action.CHANGE,
-        obj=row,
-        client_id=row.client_id,
-        changes={"milestone_achieved": [not row.milestone_achieved, row.milestone_achieved]},
-    )
+    _audit(row, actor, Action.CHANGE, {"milestone_achieved": [not row.milestone_achieved, row.milestone_achieved]})
     return row
 
 
@@ -381,14 +347,7 @@ def submit(checkpoint: Checkpoint, actor, *, transport: cams.Transport | None = 
     previous = row.status
     row.status = Checkpoint.Status.SUBMITTED
     row.save(update_fields=["status"])
-    record(
-        agency=row.agency,
-        actor=actor,
-        action=Action.CHANGE,
-        obj=row,
-        client_id=row.client_id,
-        changes={"status": [previous, row.status], "submission": [None, submission.pk]},
-    )
+    _audit(row, actor, Action.CHANGE, {"status": [previous, row.status], "submission": [None, submission.pk]})
     return submission
 
 
@@ -423,15 +382,13 @@ def correct(checkpoint: Checkpoint, actor) -> Checkpoint:
         supersedes=old,
         created_at=now,
     )
-    record(
-        agency=old.agency,
-        actor=actor,
-        action=Action.CREATE,
-        obj=new,
-        client_id=old.client_id,
-        changes={"version": [None, new.version], "supersedes": [None, old.pk]},
-    )
+    _audit(new, actor, Action.CREATE, {"version": [None, new.version], "supersedes": [None, old.pk]})
     return new
+
+
+def _audit(row: Placement | Checkpoint, actor, action: str, changes: dict) -> None:
+    """The audit event of a change to a placement or a checkpoint (in its agency, about its client)."""
+    record(agency=row.agency, actor=actor, action=action, obj=row, client_id=row.client_id, changes=changes)
 
 
 def latest_versions(rows):

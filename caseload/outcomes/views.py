@@ -30,7 +30,7 @@ from caseload.outcomes.forms import PlacementForm, ScheduleForm
 from caseload.outcomes.models import Checkpoint, Placement
 from caseload.tenancy.access import get_for_agency, has_perm, perm_required
 from caseload.tenancy.models import Program
-from caseload.tenancy.views import admin_tabs
+from caseload.tenancy.views import admin_render
 from caseload.web.forms import add_errors
 
 VIEW, CHANGE, SUBMIT, CONFIGURE = "outcomes.view", "outcomes.change", "outcomes.submit", "outcomes.configure"
@@ -384,7 +384,7 @@ def schedules(request: HttpRequest) -> HttpResponse:
     programs = list(Program.objects.for_agency(request.agency).order_by("-is_active", "name"))
     for program in programs:
         program.schedule = actions.schedule_of(program)
-    return render(request, "outcomes/schedules.html", {"admin_tabs": admin_tabs(request), "programs": programs})
+    return admin_render(request, "outcomes/schedules.html", {"programs": programs})
 
 
 @perm_required(CONFIGURE)
@@ -406,8 +406,8 @@ def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The follow-up schedule of %(program)s is saved.") % {"program": program.name})
             return redirect("outcomes:schedules")
-    context = {"admin_tabs": admin_tabs(request), "form": form, "program": program}
-    return render(request, "outcomes/schedule_form.html", context, status=400 if request.method == "POST" else 200)
+    context = {"form": form, "program": program}
+    return admin_render(request, "outcomes/schedule_form.html", context, status=400 if request.method == "POST" else 200)
 
 
 urlpatterns = [

@@ -97,7 +97,8 @@ def _when(agency: Agency, value: datetime.datetime | None) -> str | None:
     return formats.date_format(timezone.localtime(value, zoneinfo.ZoneInfo(agency.time_zone)), "SHORT_DATETIME_FORMAT")
 
 
-def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+def admin_render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    """An Administration page: the template with the admin tabs (every app's configuration pages use it)."""
     return render(request, template, {"admin_tabs": admin_tabs(request), **context}, status=status)
 
 
@@ -106,7 +107,7 @@ def _table_page(request: HttpRequest, template: str, table: Table, **context: An
     return table_response(request, template, {"admin_tabs": admin_tabs(request), "table": table, **context}, table)
 
 
-def _run(form: Form, action: Callable[[dict[str, Any]], Any]) -> Any:
+def run_form(form: Form, action: Callable[[dict[str, Any]], Any]) -> Any:
     """Validate the form and run the action on its data: the action's result (a saved row), or
     None when the form or the action refuses (the errors are then on the form)."""
     if not form.is_valid():
@@ -119,7 +120,7 @@ def _run(form: Form, action: Callable[[dict[str, Any]], Any]) -> Any:
 
 
 def _form_page(request: HttpRequest, form: Form, *, title: str, submit_label: str, cancel_url: str, **extra: Any) -> HttpResponse:
-    return _render(
+    return admin_render(
         request,
         extra.pop("template", "tenancy/form.html"),
         {"form": form, "title": title, "submit_label": submit_label, "cancel_url": cancel_url, **extra},
@@ -130,7 +131,7 @@ def _confirm_page(
     request: HttpRequest, *, title: str, text: str, label: str, cancel_url: str, error: str = "", url: str = "", danger: bool = True
 ) -> HttpResponse:
     """A page asking to confirm a destructive action (the dialog's fallback without JavaScript)."""
-    return _render(
+    return admin_render(
         request,
         "tenancy/confirm.html",
         {"title": title, "message": text, "submit_label": label, "cancel_url": cancel_url, "error": error, "danger": danger},
@@ -182,14 +183,14 @@ def home(request: HttpRequest) -> HttpResponse:
     sections = admin_sections(request)
     if not sections:
         raise PermissionDenied
-    return _render(request, "tenancy/home.html", {"sections": sections})
+    return admin_render(request, "tenancy/home.html", {"sections": sections})
 
 
 @perm_required(AGENCY_MANAGE)
 def agency_settings(request: HttpRequest) -> HttpResponse:
     agency = request.agency
     form = AgencySettingsForm(request.POST or None, agency=agency, instance=agency)
-    if request.method == "POST" and _run(form, lambda data: actions.update_agency(agency=agency, actor=request.user, data=data)):
+    if request.method == "POST" and run_form(form, lambda data: actions.update_agency(agency=agency, actor=request.user, data=data)):
         messages.success(request, _("Agency settings saved."))
         return redirect("tenancy:agency_settings")
     return _form_page(
@@ -224,7 +225,7 @@ def program_list(request: HttpRequest) -> HttpResponse:
 @perm_required(AGENCY_MANAGE)
 def program_create(request: HttpRequest) -> HttpResponse:
     form = ProgramForm(request.POST or None, agency=request.agency)
-    if request.method == "POST" and _run(
+    if request.method == "POST" and run_form(
         form, lambda data: actions.create_object(Program, agency=request.agency, actor=request.user, data=data)
     ):
         messages.success(request, _("Program created."))
@@ -241,7 +242,7 @@ def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
     assigned = {m.pk for m in staff}
     add_form = ProgramStaffForm(agency=request.agency)
     add_form.fields["membership"].queryset = add_form.fields["membership"].queryset.filter(is_active=True).exclude(pk__in=assigned)
-    return _render(
+    return admin_render(
         request,
         "tenancy/program_detail.html",
         {
@@ -260,7 +261,7 @@ def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def program_edit(request: HttpRequest, pk: int) -> HttpResponse:
     program = get_for_agency(request, Program, pk=pk)
     form = ProgramForm(request.POST or None, agency=request.agency, instance=program)
-    if request.method == "POST" and _run(form, lambda data: actions.update_object(program, actor=request.user, data=data)):
+    if request.method == "POST" and run_form(form, lambda data: actions.update_object(program, actor=request.user, data=data)):
         messages.success(request, _("Program saved."))
         return redirect("tenancy:program_detail", pk=program.pk)
     return _form_page(
@@ -347,7 +348,7 @@ def funder_list(request: HttpRequest) -> HttpResponse:
 @perm_required(AGENCY_MANAGE)
 def funder_create(request: HttpRequest) -> HttpResponse:
     form = FunderForm(request.POST or None, agency=request.agency)
-    if request.method == "POST" and _run(
+    if request.method == "POST" and run_form(
         form, lambda data: actions.create_object(Funder, agency=request.agency, actor=request.user, data=data)
     ):
         messages.success(request, _("Funder created."))
@@ -359,7 +360,7 @@ def funder_create(request: HttpRequest) -> HttpResponse:
 def funder_edit(request: HttpRequest, pk: int) -> HttpResponse:
     funder = get_for_agency(request, Funder, pk=pk)
     form = FunderForm(request.POST or None, agency=request.agency, instance=funder)
-    if request.method == "POST" and _run(form, lambda data: actions.update_object(funder, actor=request.user, data=data)):
+    if request.method == "POST" and run_form(form, lambda data: actions.update_object(funder, actor=request.user, data=data)):
         messages.success(request, _("Funder saved."))
         return redirect("tenancy:funder_list")
     return _form_page(
@@ -435,7 +436,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 def staff_add(request: HttpRequest) -> HttpResponse:
     form = StaffMemberForm(request.POST or None, agency=request.agency)
     if request.method == "POST" and (
-        added := _run(form, lambda data: actions.invite_staff_member(agency=request.agency, actor=request.user, **data))
+        added := run_form(form, lambda data: actions.invite_staff_member(agency=request.agency, actor=request.user, **data))
     ):
         if added.user.has_usable_password():
             messages.success(request, _("Staff member added. They can log in with their existing account."))
@@ -449,7 +450,7 @@ def staff_add(request: HttpRequest) -> HttpResponse:
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     membership = get_for_agency(request, Membership.objects.for_agency(request.agency).select_related("user", "role"), pk=pk)
     form = MembershipForm(request.POST or None, agency=request.agency, instance=membership)
-    if request.method == "POST" and _run(form, lambda data: actions.update_object(membership, actor=request.user, data=data)):
+    if request.method == "POST" and run_form(form, lambda data: actions.update_object(membership, actor=request.user, data=data)):
         messages.success(request, _("Staff member saved."))
         return redirect("tenancy:staff_list")
     return _form_page(
@@ -519,7 +520,7 @@ def role_list(request: HttpRequest) -> HttpResponse:
 @perm_required(STAFF_MANAGE)
 def role_create(request: HttpRequest) -> HttpResponse:
     form = RoleForm(request.POST or None, agency=request.agency)
-    if request.method == "POST" and _run(form, lambda data: actions.create_object(Role, agency=request.agency, actor=request.user, data=data)):
+    if request.method == "POST" and run_form(form, lambda data: actions.create_object(Role, agency=request.agency, actor=request.user, data=data)):
         messages.success(request, _("Role created."))
         return redirect("tenancy:role_list")
     return _form_page(
@@ -531,7 +532,7 @@ def role_create(request: HttpRequest) -> HttpResponse:
 def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
     role = get_for_agency(request, Role, pk=pk)
     form = RoleForm(request.POST or None, agency=request.agency, instance=role)
-    if request.method == "POST" and _run(form, lambda data: actions.update_object(role, actor=request.user, data=data)):
+    if request.method == "POST" and run_form(form, lambda data: actions.update_object(role, actor=request.user, data=data)):
         messages.success(request, _("Role saved."))
         return redirect("tenancy:role_list")
     return _form_page(

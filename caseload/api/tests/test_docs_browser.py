@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -14,6 +15,6 @@ def test_the_docs_page_renders_every_operation_from_the_app_alone(live_server, p
     page.wait_for_selector("#operations-programs-programs_create")
     assert page.locator(".opblock").count() >= 5
     page.locator("#operations-programs-programs_create .opblock-summary-control").click()
-    assert page.get_by_text("Idempotency-Key").first.is_visible()
+    expect(page.get_by_text("Idempotency-Key").first).to_be_visible()
     page.screenshot(path=str(tmp_path / "api-docs.png"), full_page=False)
     assert outside == []

@@ -80,3 +80,24 @@ def test_the_docs_page_loads_everything_from_the_app_not_a_cdn(client, db):
 def test_the_sidecar_assets_are_served(client, db):
     response = client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
     assert response.status_code == 200
+
+
+def test_the_schema_is_generated_once_per_language(client, db, monkeypatch):
+    """Generating it takes seconds: served from memory after the first time, whoever asks, in each language."""
+    from caseload.api.views import SchemaView
+
+    monkeypatch.setattr(SchemaView, "_schemas", {})
+    calls = []
+    original = SchemaView.generator_class.get_schema
+
+    def counted(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SchemaView.generator_class, "get_schema", counted)
+    first = client.get("/api/schema/", {"format": "json"}).json()
+    assert client.get("/api/schema/", {"format": "json"}).json() == first
+    assert len(calls) == 1
+    french = client.get("/api/schema/", {"format": "json"}, HTTP_ACCEPT_LANGUAGE="fr")
+    assert french.status_code == 200
+    assert len(calls) == 2

@@ -3,13 +3,23 @@ hand-written key lookup is key_candidates."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.db import connection
 from hypothesis import given
 from hypothesis import strategies as st
 
-from caseload.clients.matching import Person, name_score, score, tokens
-from caseload.clients.queries import CANDIDATE_LIMIT, first_key_candidates, key_candidates
+from caseload.clients.matching import NameScorer, Person, name_score, score, search_fields, tokens
+from caseload.clients.models import Client
+from caseload.clients.queries import (
+    CANDIDATE_LIMIT,
+    filter_clients,
+    first_key_candidates,
+    key_candidates,
+    search_clients,
+    shown_clients,
+)
 from caseload.tenancy.scoping import agency_scope
 
 NAMES = st.sampled_from(
@@ -44,6 +54,13 @@ def test_name_score_is_score_for_a_name_probe(given_name, family_name, preferred
     assert fast == score(row, Person(name=text))
     # The memo changes nothing, on a second use either.
     assert name_score(names, tokens(text), memo) == fast
+    # Name search's scorer (per-token similarities, per-name results) gives the same, on a second use too;
+    # it reads a client's tokens off the stored folded name.
+    folded = search_fields(given_name, family_name, preferred_name, "")["name_folded"]
+    assert folded.split() == names
+    scorer = NameScorer(tokens(text))
+    assert scorer(folded.split()) == fast
+    assert scorer(names) == fast
 
 
 @given(parts=st.lists(st.text(max_size=12), min_size=3, max_size=3))
@@ -72,3 +89,50 @@ def test_the_hand_written_key_lookup_is_the_orm_one(agency, register):
                     cursor.execute(raw.sql, raw.params)
                     assert [row[0] for row in cursor.fetchall()] == expected[:limit], text
         assert first_key_candidates(agency, "  ") is None
+
+
+@pytest.mark.django_db
+def test_the_clients_name_search_shows_are_built_as_the_orm_builds_them(agency, register):
+    """shown_clients reads rows with hand-written SQL: every field comes out as the ORM gives it (JSON
+    lists, dates, datetimes, booleans), on SQLite and PostgreSQL alike."""
+    client = register(
+        agency,
+        given_name="Amina",
+        family_name="Haddad",
+        date_of_birth=date(1990, 4, 2),
+        spoken_languages=["ar", "fr"],
+        arrival_date=date(2024, 1, 15),
+    )
+    other = register(agency, given_name="Aminah", family_name="Hadad")
+    with agency_scope(agency):
+        expected = Client.objects.for_agency(agency).in_bulk([client.pk, other.pk])
+        found = shown_clients(agency, [client.pk, other.pk])
+        assert set(found) == {client.pk, other.pk}
+        for pk, loaded in found.items():
+            assert not loaded._state.adding
+            assert loaded.get_deferred_fields() == set()
+            for field in Client._meta.concrete_fields:
+                value = getattr(loaded, field.attname)
+                assert value == getattr(expected[pk], field.attname), field.name
+                assert type(value) is type(getattr(expected[pk], field.attname)), field.name
+        assert found[client.pk].spoken_languages == ["ar", "fr"]
+        # Search itself returns them: the shown clients are whole.
+        [match, *_rest] = search_clients(agency, "Amina Haddad")
+        assert match.client.pk == client.pk and match.client.date_of_birth == date(1990, 4, 2)
+        assert shown_clients(agency, []) == {}
+
+
+@pytest.mark.django_db
+def test_name_search_by_status_finds_what_the_status_filter_finds(agency, register):
+    """The list page's usual search (active clients) takes name search's fast path: the same clients, scores
+    and order as the same search through the filtered queryset, archived clients left out."""
+    people = [register(agency, given_name=given, family_name="Haddad") for given in ("Amina", "Aminah", "Amena", "Amin", "Mina")]
+    with agency_scope(agency):
+        Client.objects.filter(pk__in=[people[1].pk, people[3].pk]).update(status=Client.Status.ARCHIVED)
+        for status in (Client.Status.ACTIVE, Client.Status.ARCHIVED):
+            base = filter_clients(Client.objects.for_agency(agency), agency=agency, status=status)
+            for text in ("Amina Haddad", "amena", "Hadad"):
+                fast = [(m.client.pk, m.score, m.reasons) for m in search_clients(agency, text, status=status)]
+                filtered = [(m.client.pk, m.score, m.reasons) for m in search_clients(agency, text, base=base)]
+                assert fast == filtered, (status, text)
+                assert fast and {Client.objects.get(pk=pk).status for pk, *_ in fast} == {status}

@@ -4,6 +4,7 @@ again with a misspelt name, flags them and sees the safety banner on every page 
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from caseload.testing.factories import TEST_PASSWORD
 
@@ -38,7 +39,7 @@ def test_it_registers_finds_misspelt_and_flags_a_client(page, live_server, casew
 
     page.goto(f"{live_server.url}/clients/")
     page.get_by_role("link", name="Register client").click()
-    assert page.get_by_text("Northside keeps your information safe.").is_visible()
+    expect(page.get_by_text("Northside keeps your information safe.")).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "register-privacy-statement.png"), full_page=True)
     page.get_by_label("Yes: the client accepts it. Register a named client.").check()
     page.get_by_label("Signed form").check()
@@ -50,15 +51,15 @@ def test_it_registers_finds_misspelt_and_flags_a_client(page, live_server, casew
     page.get_by_label("Main phone").fill("613 555 0142")
     page.get_by_role("button", name="Register client").click()
     warning = page.get_by_role("heading", name="This person may already be registered")
-    assert warning.is_visible()
-    assert page.get_by_role("link", name="Open this profile").is_visible()
+    expect(warning).to_be_visible()
+    expect(page.get_by_role("link", name="Open this profile")).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "register-duplicate-warning.png"), full_page=True)
 
     page.get_by_role("button", name="Register as a new client anyway").click()
     page.wait_for_url(f"{live_server.url}/clients/*/")
-    assert page.get_by_text("Francois Cote is registered as client 2.").is_visible()
-    assert page.get_by_role("heading", name="Privacy consent").is_visible()
-    assert page.get_by_text("(613) 555-0142").first.is_visible()
+    expect(page.get_by_text("Francois Cote is registered as client 2.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Privacy consent")).to_be_visible()
+    expect(page.get_by_text("(613) 555-0142").first).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "client-overview.png"), full_page=True)
 
     # Find them again with a misspelt name (a typo and no accents).
@@ -66,7 +67,7 @@ def test_it_registers_finds_misspelt_and_flags_a_client(page, live_server, casew
     page.get_by_label("Find a client").fill("Fransois Cotte")
     page.get_by_role("button", name="Search").click()
     results = page.get_by_role("link", name="Francois Cote")
-    assert results.first.is_visible()
+    expect(results.first).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "client-search-misspelt.png"), full_page=True)
     results.first.click()
     page.wait_for_url(f"{live_server.url}/clients/*/")
@@ -78,7 +79,7 @@ def test_it_registers_finds_misspelt_and_flags_a_client(page, live_server, casew
     page.get_by_role("button", name="Add safety flag").click()
     page.wait_for_url(f"{live_server.url}/clients/*/")
     banner = page.get_by_role("alert").filter(has_text="Threatened reception staff")
-    assert banner.is_visible()
+    expect(banner).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "client-safety-banner.png"), full_page=True)
     page.get_by_role("link", name="Edit details").first.click()
-    assert page.get_by_role("alert").filter(has_text="Threatened reception staff").is_visible()
+    expect(page.get_by_role("alert").filter(has_text="Threatened reception staff")).to_be_visible()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from caseload.delivery import catalogue
 from caseload.testing.factories import TEST_PASSWORD
@@ -174,7 +175,7 @@ def test_every_standard_form_is_filled_in_and_saved_in_the_browser(page, live_se
         fill_in(page, spec, complete_answers(spec))
         page.get_by_role("button", name="Complete").click()
         page.wait_for_url(lambda url: "/service-forms/" in url, timeout=10000)
-        assert page.get_by_text("Completed", exact=True).first.is_visible(), key
+        expect(page.get_by_text("Completed", exact=True).first, key).to_be_visible()
         page.screenshot(path=str(SCREENSHOTS / f"{key}.png"), full_page=True)
         saved.append(key)
 

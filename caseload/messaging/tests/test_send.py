@@ -202,3 +202,23 @@ def test_retry_and_cancel_need_the_manage_permission(agency, auditor, caseworker
             cancel_message(message, user)
     message.refresh_from_db()
     assert message.status == Status.FAILED
+
+
+def test_a_send_marks_the_row_sent_and_writes_its_audit_event_with_it(agency):
+    """The row and its event are written together (one statement on PostgreSQL): the event says what was
+    sent, by nobody, when; a sensitive message's body is gone once it is sent."""
+    plain = queue_email(agency=agency, to="amina@example.org", subject="Your appointment", body="Thursday at 10")
+    secret = queue_email(agency=agency, to="amina@example.org", subject="Reset", body="https://x/reset/abc", sensitive=True)
+    for message in (plain, secret):
+        _make_due(message)
+        before = timezone.now()
+        assert send_one(message.pk) == Status.SENT
+        message.refresh_from_db()
+        assert message.status == Status.SENT and message.sent_at >= before and message.last_error == ""
+        assert message.provider_message_id == email_message_id(message)
+        with all_agencies():
+            [sent] = AuditEvent.objects.filter(object_type="messaging.outboundmessage", object_id=str(message.pk), action="send")
+        assert (sent.agency_id, sent.actor_id, sent.actor_label) == (agency.pk, None, "")
+        assert sent.changes == {"status": ["sending", "sent"]}
+        assert sent.object_repr == str(message)[:200] and sent.created_at >= before
+    assert (plain.body, secret.body) == ("Thursday at 10", "")

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from caseload.testing.factories import TEST_PASSWORD
 
@@ -30,11 +31,11 @@ def test_it_logs_in_switches_to_french_and_sees_the_dashboard_in_french(page, li
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     log_in(page, live_server, staff.email)
     page.wait_for_url(f"{live_server.url}/")
-    assert page.get_by_role("heading", level=1).is_visible()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "dashboard-en.png"), full_page=True)
 
     page.get_by_role("button", name="Français").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "fr"
-    assert page.get_by_role("link", name="Tableau de bord").first.is_visible()
+    expect(page.get_by_role("link", name="Tableau de bord").first).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "dashboard-fr.png"), full_page=True)

@@ -76,6 +76,12 @@ class Command(BaseCommand):
         parser.add_argument("--load-seconds", type=float, default=20, help="length of each HTTP load run (default 20)")
         parser.add_argument("--load-users", type=int, default=10, help="simulated staff in the HTTP load (default 10)")
         parser.add_argument(
+            "--load-tool",
+            choices=("auto", "wrk", "locust"),
+            default="auto",
+            help="the HTTP load generator (default auto: wrk when installed, else locust)",
+        )
+        parser.add_argument(
             "--output", default="", help="the JSON file (default var/bench/bench-<database>-<clients>-<time>.json)"
         )
 
@@ -141,6 +147,7 @@ def scenarios_context(dataset, repeat: int, warmup: int, options: dict, log) -> 
         outbox_messages=options.get("messages", 10_000),
         load_seconds=options.get("load_seconds", 20),
         load_users=options.get("load_users", 10),
+        load_tool=options.get("load_tool", "auto"),
         log=log,
     )
 
