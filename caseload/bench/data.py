@@ -2,8 +2,10 @@
 
 Per client, in realistic proportions: about 20 case notes, 5 tasks, 4 communications and 1
 supportive service, dated over the last three years, across six programs of very different
-sizes (the export scenario reads the smallest and a ten times larger one), written by about 20
-staff (caseworkers, their managers, an administrator and an auditor). A few per cent of the
+sizes (the export scenario reads the smallest and a ten times larger one), written by the staff
+(caseworkers, their managers, an administrator and an auditor): twenty, and one more caseworker for
+each further 2,000 clients, so a caseworker's share stays an agency's, not a million clients' among
+fifteen. A few per cent of the
 notes are private, some soft-deleted, a fifth of the last month's are drafts; some reminders are
 scheduled; past tasks are done, but for some of the last two months'. Client number 1 gets 1,000 records instead (the history-feed scenario).
 
@@ -80,6 +82,9 @@ STAFF_NAMES = (
     "Daniel Cohen",
 )
 SERVICE_TYPES = ("Transportation", "Childcare", "Work clothing and tools", "Interpretation", "Food voucher", "Training fees")
+# Beyond the twenty staff: one more caseworker for each this many clients (the growth scenarios'
+# dashboard must not measure one caseworker holding 66,000 clients, which no agency has).
+CLIENTS_PER_CASEWORKER = 2000
 HISTORY_CLIENT_NUMBER = 1
 # The audit events marking how far the casework generation went (object_id: the last client's pk).
 MARKER = "bench.casework"
@@ -145,7 +150,7 @@ def build(clients: int, *, log: Callable[[str], None] = lambda _line: None) -> D
     started = time.perf_counter()
     agency = demo.seed_agency(SPEC, clients)
     with all_agencies():
-        staff = _staff(agency)
+        staff = _staff(agency, clients)
         programs = _programs(agency)
         service_types, grants = _services_setup(agency)
         done = _generated_up_to(agency)
@@ -217,15 +222,26 @@ def analyze() -> None:
 # --- Staff, programs, services ---------------------------------------------------------------
 
 
-def _staff(agency: Agency) -> list[Membership]:
-    """Twenty active memberships: the demo's four and sixteen more, caseworkers each under a manager."""
+def _staff(agency: Agency, clients: int) -> list[Membership]:
+    """The active memberships: the demo's four and sixteen more (caseworkers each under a manager), then
+    one more caseworker for each CLIENTS_PER_CASEWORKER clients beyond the fifteen caseworkers' share."""
     roles = {role.name: role for role in Role.objects.filter(agency=agency)}
     programs = list(Program.objects.filter(agency=agency).order_by("pk"))
     managers = list(Membership.objects.filter(agency=agency, role__name="Manager").order_by("pk"))
+    caseworkers = 2 + sum(1 for kind, *_rest in EXTRA_STAFF if kind == "caseworker")
+    more = max(0, clients // CLIENTS_PER_CASEWORKER - caseworkers)
+    wanted = [
+        *zip(EXTRA_STAFF, STAFF_NAMES, strict=True),
+        *(
+            (("caseworker", f"caseworker{n}", "Caseworker", "Employment counsellor"), _staff_name(n))
+            for n in range(caseworkers + 1, caseworkers + 1 + more)
+        ),
+    ]
+    existing = set(Membership.objects.filter(agency=agency).values_list("user__email", flat=True))
     password = None
-    for index, ((kind, handle, role_name, title), full_name) in enumerate(zip(EXTRA_STAFF, STAFF_NAMES, strict=True)):
+    for index, ((kind, handle, role_name, title), full_name) in enumerate(wanted):
         email = f"{handle}@{SPEC.domain}"
-        if Membership.objects.filter(agency=agency, user__email=email).exists():
+        if email in existing:
             continue
         password = password or make_password(demo.DEMO_PASSWORD)  # hashed once for all of them
         user = User.objects.filter(email=email).first() or User.objects.create(
@@ -237,6 +253,15 @@ def _staff(agency: Agency) -> list[Membership]:
             managers.append(membership)
         membership.programs.set(programs if kind != "caseworker" else programs[: 2 + index % 3])
     return list(Membership.objects.filter(agency=agency, is_active=True).select_related("role", "manager").order_by("pk"))
+
+
+def _staff_name(n: int) -> str:
+    """A generated caseworker's name: the staff names' given and family names paired anew (never as in
+    STAFF_NAMES; all distinct for the first 240)."""
+    given = [name.split(" ", 1)[0] for name in STAFF_NAMES]
+    family = [name.split(" ", 1)[1] for name in STAFF_NAMES]
+    size = len(STAFF_NAMES)
+    return f"{given[n % size]} {family[(n % size + 1 + (n // size) % (size - 1)) % size]}"
 
 
 def _programs(agency: Agency) -> dict[str, Program]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import itertools
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -47,9 +48,18 @@ def safe(value: Any) -> Any:
 @dataclass(frozen=True)
 class Column:
     header: Any
-    # The values_list paths this column reads, and how it turns them into the cell.
+    # The values_list paths this column reads, and how it turns them into the cell (None: the one value as is).
     paths: tuple[str, ...]
-    cell: Callable[..., Any] = lambda value: value
+    cell: Callable[..., Any] | None = None
+    # A choice column's labels, translated once per export (``reader``), not once per cell.
+    choices: type[models.TextChoices] | None = None
+
+    def reader(self) -> Callable[..., Any] | None:
+        """How this column makes its cell in an export starting now (choice labels in the active language)."""
+        if self.choices is not None:
+            labels = {value: str(label) for value, label in self.choices.choices}
+            return lambda value: labels.get(value, value)
+        return self.cell
 
 
 def _name(given: str, family: str, anonymous: bool, number: int) -> str:
@@ -60,11 +70,6 @@ def _name(given: str, family: str, anonymous: bool, number: int) -> str:
 
 def _staff(full_name: str | None, email: str | None) -> str:
     return full_name or email or ""
-
-
-def _choice(choices: type[models.TextChoices]) -> Callable[[str], str]:
-    labels = dict(choices.choices)
-    return lambda value: str(labels.get(value, value))
 
 
 def _money(value: Decimal | None) -> Any:
@@ -118,8 +123,8 @@ REPORTS: dict[str, Report] = {
             _("Every case note in the range: date of contact, type, program, author and the note."),
             CaseNote,
             "contact_date",
-            (Column(_("Date of contact"), ("contact_date",)), Column(_("Type"), ("note_type",), _choice(CaseNote.Type))),
-            (Column(_("Status"), ("status",), _choice(CaseNote.Status)), Column(_("Note"), ("body",))),
+            (Column(_("Date of contact"), ("contact_date",)), Column(_("Type"), ("note_type",), choices=CaseNote.Type)),
+            (Column(_("Status"), ("status",), choices=CaseNote.Status), Column(_("Note"), ("body",))),
         ),
         _report(
             "communications",
@@ -127,10 +132,10 @@ REPORTS: dict[str, Report] = {
             _("Every communication and reminder in the range: date, type, direction, subject and details."),
             Communication,
             "date",
-            (Column(_("Date"), ("date",)), Column(_("Type"), ("kind",), _choice(Communication.Kind))),
+            (Column(_("Date"), ("date",)), Column(_("Type"), ("kind",), choices=Communication.Kind)),
             (
-                Column(_("Direction"), ("direction",), _choice(Communication.Direction)),
-                Column(_("Status"), ("status",), _choice(Communication.Status)),
+                Column(_("Direction"), ("direction",), choices=Communication.Direction),
+                Column(_("Status"), ("status",), choices=Communication.Status),
                 Column(_("Subject"), ("subject",)),
                 Column(_("Details"), ("body",)),
             ),
@@ -178,14 +183,14 @@ class Export:
 
     def rows(self) -> Iterator[list[Any]]:
         """The data rows (no header), one query read in chunks; every text cell formula-guarded."""
-        # Where each column's values sit in the fetched tuple, worked out once, not per row.
+        # Where each column's values sit in the fetched tuple and how they become its cell, worked out once.
         plan, at = [], 0
         for column in self.report.columns:
             width = len(column.paths)
-            plan.append((at, at + width, column.cell))
+            plan.append((at, at + width, column.reader()))
             at += width
         for values in self.queryset().values_list(*self.report.paths).iterator(chunk_size=CHUNK):
-            yield [safe(cell(*values[start:end])) for start, end, cell in plan]
+            yield [safe(values[start] if cell is None else cell(*values[start:end])) for start, end, cell in plan]
 
     def filename(self, extension: str) -> str:
         return f"{self.report.filename}-{self.start.isoformat()}-to-{self.end.isoformat()}.{extension}"
@@ -219,34 +224,27 @@ class _Echo:
         return value
 
 
-def _csv_text(value: Any) -> Any:
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return "" if value is None else value
-
-
 # Rows per piece of the streamed response: large enough that the per-piece cost vanishes, small
 # enough that memory stays flat.
 CSV_PIECE = 500
 
 
 def csv_lines(export: Export) -> Iterator[str]:
+    """The CSV file in pieces. csv.writer writes None as an empty cell and a date as str() does, in ISO
+    form (the exports' cells are text, numbers and dates: no datetimes), so rows go to it as they are."""
     writer = csv.writer(_Echo())
     # The byte order mark lets spreadsheet programs read the file as UTF-8 (accents, other scripts).
     yield "\ufeff" + writer.writerow(export.headers())
     piece = io.StringIO()
     batch = csv.writer(piece)
-    pending = 0
-    for row in export.rows():
-        batch.writerow([_csv_text(value) for value in row])
-        pending += 1
-        if pending == CSV_PIECE:
-            yield piece.getvalue()
-            piece.seek(0)
-            piece.truncate()
-            pending = 0
-    if pending:
+    rows = export.rows()
+    while True:
+        batch.writerows(itertools.islice(rows, CSV_PIECE))
+        if not piece.tell():
+            return
         yield piece.getvalue()
+        piece.seek(0)
+        piece.truncate()
 
 
 def csv_response(export: Export) -> StreamingHttpResponse:

@@ -129,17 +129,20 @@ class RecordExport:
     def rows(self) -> Iterator[list[Any]]:
         """The data rows (no header), one query read in chunks; every text cell formula-guarded."""
         spec, keys = self.spec, [key for key, _heading in self.columns()]
+        # The labels in the active language, translated once per export (not once per cell).
+        session_types = {value: str(label) for value, label in SESSION_TYPES.items()}
+        statuses = {value: str(label) for value, label in STATUSES.items()}
         for values in self.queryset().values_list(*RECORD_PATHS).iterator(chunk_size=CHUNK):
             pk, date, session_type, program, number, given, family, anonymous, status, full_name, email, answers = values
             answered = engine.flatten(spec, answers, self.language)
             cells = [
                 pk,
                 date,
-                str(SESSION_TYPES.get(session_type, session_type)),
+                session_types.get(session_type, session_type),
                 program or "",
                 number if number is not None else "",
                 _client_name(given, family, anonymous, number),
-                str(STATUSES.get(status, status)),
+                statuses.get(status, status),
                 full_name or email or "",
                 *(answered.get(key, "") for key in keys),
             ]

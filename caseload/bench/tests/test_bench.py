@@ -12,8 +12,9 @@ from django.core.management import call_command
 from caseload.bench import data, growth, load
 from caseload.bench.timing import Figure
 from caseload.casework.models import CaseNote, Communication, SupportiveService, Task
-from caseload.clients.models import Client
+from caseload.clients.models import Assignment, Client
 from caseload.messaging.models import OutboundMessage
+from caseload.tenancy.models import Membership
 from caseload.tenancy.scoping import all_agencies
 
 FIGURE_KEYS = set(Figure(scenario="x").as_dict())
@@ -104,6 +105,24 @@ def test_the_data_set_has_casework_in_proportion_and_a_client_with_1000_records(
         assert CaseNote.objects.filter(is_private=True).exists() and CaseNote.objects.filter(status="draft").exists()
         assert Communication.objects.filter(kind="reminder", status="scheduled").exists()
         assert Task.objects.exclude(client=history).count() / 39 >= 2
+
+
+@pytest.mark.django_db
+def test_the_caseworkers_grow_with_the_clients(monkeypatch):
+    # One caseworker per CLIENTS_PER_CASEWORKER clients beyond the fifteen: 40 clients at 2 a caseworker
+    # make twenty caseworkers, five of them generated; every client is assigned to one of them.
+    monkeypatch.setattr(data, "CLIENTS_PER_CASEWORKER", 2)
+    dataset = data.build(40)
+    assert dataset.counts["staff"] == 25
+    with all_agencies():
+        caseworkers = Membership.objects.filter(agency=dataset.agency, role__name="Caseworker")
+        assert caseworkers.count() == 20
+        assert caseworkers.filter(user__email="caseworker20@northside.example.org").exists()
+        assert len(set(caseworkers.values_list("user__full_name", flat=True))) == 20
+        primary = Assignment.objects.filter(agency=dataset.agency, is_primary=True)
+        assert primary.values("staff").distinct().count() == 20
+    # A second build at the same size adds nobody.
+    assert data.build(40).counts["staff"] == 25
 
 
 @pytest.mark.django_db

@@ -167,6 +167,21 @@ class TestTheCsv:
             "Called about the job fair.",
         ]
 
+    def test_headers_and_choice_labels_are_in_the_language_of_the_request(self, as_user, team, records):
+        web = as_user(team["manager"])
+        french = csv_rows(web.get(DOWNLOAD, {"report": "case-notes", **RANGE, "file_format": "csv"}, HTTP_ACCEPT_LANGUAGE="fr"))
+        row = next(row for row in french[1:] if row[-1] == "Called about the job fair.")
+        assert french[0][3] == "Type" and row[3] == "Coordonnées" and row[6] == "Définitive"
+        # The labels are translated per export, never kept from an earlier one in another language.
+        english = csv_rows(web.get(DOWNLOAD, {"report": "case-notes", **RANGE, "file_format": "csv"}, HTTP_ACCEPT_LANGUAGE="en"))
+        row = next(row for row in english[1:] if row[-1] == "Called about the job fair.")
+        assert (row[3], row[6]) == ("Contact", "Final")
+
+    def test_an_empty_cell_is_empty_and_a_date_is_iso(self, as_user, team, records):
+        rows = csv_rows(as_user(team["manager"]).get(DOWNLOAD, {"report": "case-notes", **RANGE, "file_format": "csv"}))
+        private = next(row for row in rows[1:] if row[-1] == "Disclosed a private matter.")
+        assert private[2] == "2026-03-10" and private[4] == ""
+
     def test_the_program_filter_keeps_that_programs_rows(self, as_user, team, records):
         rows = csv_rows(
             as_user(team["manager"]).get(
