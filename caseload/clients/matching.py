@@ -214,13 +214,22 @@ class NameScorer:
     """``name_score`` against one probe for many candidates: what name search runs on its hundreds.
 
     Each candidate token is compared once with every probe token (the similarities kept as a tuple per
-    candidate token), and each distinct candidate name scored once; per candidate, a lookup per token.
+    candidate token), and each distinct candidate name scored once (``folded``: by its stored folded
+    name, not even split again); per new name, a lookup per token.
     """
 
     def __init__(self, probe_tokens: list[str]) -> None:
         self.probe = list(probe_tokens)
         self.by_token: dict[str, tuple[tuple[float, bool], ...]] = {}
         self.by_name: dict[tuple[str, ...], Match] = {}
+        self.by_folded: dict[str, Match] = {}
+
+    def folded(self, folded_name: str) -> Match:
+        """The match of a candidate given as its folded name (``search_fields``' name_folded: tokens joined by spaces)."""
+        match = self.by_folded.get(folded_name)
+        if match is None:
+            match = self.by_folded[folded_name] = self(folded_name.split())
+        return match
 
     def __call__(self, candidate_tokens: list[str] | tuple[str, ...]) -> Match:
         key = tuple(candidate_tokens)
@@ -230,14 +239,16 @@ class NameScorer:
         if not self.probe or not key:
             similarity, sounds = 0.0, False
         else:
+            by_token, probe = self.by_token, self.probe
             rows = []
             for token in key:
-                row = self.by_token.get(token)
+                row = by_token.get(token)
                 if row is None:
-                    row = self.by_token[token] = tuple(_token_similarity(probe, token) for probe in self.probe)
+                    row = by_token[token] = tuple(_token_similarity(each, token) for each in probe)
                 rows.append(row)
-            best = [max(column) for column in zip(*rows, strict=True)]
-            similarity = sum(value for value, _sounds in best) / len(self.probe)
+            # Per probe token, its best (similarity, sounds) among the candidate's tokens.
+            best = rows[0] if len(rows) == 1 else tuple(map(max, *rows))
+            similarity = sum(value for value, _sounds in best) / len(probe)
             sounds = any(sound for _value, sound in best)
         misses, reasons = _name_evidence(similarity, sounds)
         match = self.by_name[key] = Match(score=round(1.0 - misses, 4), reasons=reasons)

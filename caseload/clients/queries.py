@@ -5,6 +5,7 @@ Both narrow candidates in SQL within the agency, then rank them in Python with m
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -265,16 +266,21 @@ def _ranked_by_name(
     scorer = matching.NameScorer(matching.tokens(text))
     scored = []
     for pk, given, family, folded in _name_candidates(agency, clients, text, unfiltered=unfiltered, status=status):
-        match = scorer(folded.split())
+        match = scorer.folded(folded)
         if match.score >= matching.MIN_NAME_EVIDENCE:
-            scored.append((-match.score, family.casefold(), given.casefold(), pk, match))
-    scored.sort(key=lambda entry: entry[:4])
-    shown = scored[:limit]
-    ids = [entry[3] for entry in shown]
+            scored.append((match.score, pk, given, family, match))
+    if len(scored) > limit:
+        # Only those scoring at least the limit-th best can be shown: the full order (names folded for
+        # the ties) is worked out for them alone.
+        cutoff = heapq.nlargest(limit, [entry[0] for entry in scored])[-1]
+        scored = [entry for entry in scored if entry[0] >= cutoff]
+    scored.sort(key=lambda entry: (-entry[0], entry[3].casefold(), entry[2].casefold(), entry[1]))
+    shown = [(entry[1], entry[4]) for entry in scored[:limit]]
+    ids = [pk for pk, _match in shown]
     loaded = shown_clients(agency, ids) if unfiltered else clients.in_bulk(ids)
     return [
         ClientMatch(client=loaded[pk], score=match.score, reasons=list(match.reasons))
-        for *_order, pk, match in shown
+        for pk, match in shown
         if pk in loaded
     ]
 

@@ -61,6 +61,7 @@ def test_name_score_is_score_for_a_name_probe(given_name, family_name, preferred
     scorer = NameScorer(tokens(text))
     assert scorer(folded.split()) == fast
     assert scorer(names) == fast
+    assert scorer.folded(folded) == fast and scorer.folded(folded) == fast
 
 
 @given(parts=st.lists(st.text(max_size=12), min_size=3, max_size=3))
