@@ -46,6 +46,7 @@ from django.utils.translation import gettext_lazy
 from caseload.audit.actions import Action, diff, record
 from caseload.audit.context import client_ip
 from caseload.audit.models import AuditEvent
+from caseload.bulk import gc_paused
 from caseload.clients import matching
 from caseload.clients.actions import clean_phone, insert_search_keys, next_client_number, refresh_search_fields, unnest_insert
 from caseload.clients.models import Client, ClientImport, ClientPhone, ContactMethod, ImmigrationStatus, ReferralSource
@@ -938,6 +939,7 @@ def _loaded(row: dict[str, Any]) -> CleanRow:
     return CleanRow(row=row["_row"], data=data, other_phone=row.get("_other_phone", ""), errors=[])
 
 
+@gc_paused()
 def validate_import(client_import: ClientImport) -> ClientImport:
     """Check every row and look for duplicates; the import becomes ``ready`` or ``invalid``.
 
@@ -1080,6 +1082,7 @@ def _create_events(agency: Agency, actor: Any, prepared: list[tuple[Client, str]
     ]
 
 
+@gc_paused()
 def import_clients(client_import: ClientImport, actor: Any, *, skip_duplicates: bool) -> ClientImport:
     """Create every client of a claimed (``importing``) import in one transaction, or none.
 
