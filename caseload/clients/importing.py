@@ -1029,8 +1029,7 @@ def _insert(model: type[models.Model], objs: list[models.Model]) -> None:
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
     if connection.vendor == "postgresql":
         for batch in _chunks(objs, PG_BATCH_SIZE):
-            columns = [[field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in batch] for field in fields]
-            unnest_insert(connection, model, fields, columns)
+            unnest_insert(connection, model, fields, [_column(field, batch, connection) for field in fields])
         return
     if connection.vendor != "sqlite":
         model._default_manager.bulk_create(objs, batch_size=BATCH_SIZE)
@@ -1042,9 +1041,22 @@ def _insert(model: type[models.Model], objs: list[models.Model]) -> None:
     )
     with connection.cursor() as cursor:
         for batch in _chunks(objs, BATCH_SIZE):
-            cursor.executemany(
-                sql, [[field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields] for obj in batch]
-            )
+            cursor.executemany(sql, list(zip(*(_column(field, batch, connection) for field in fields), strict=True)))
+
+
+# Fields whose pre_save reads the attribute and whose get_db_prep_save gives back any str or None as it is.
+_PASS_THROUGH_TEXT = (models.CharField, models.TextField, models.EmailField)
+
+
+def _column(field: models.Field, objs: list[models.Model], connection) -> list[Any]:
+    """One column of ``objs`` ready for the database: each value through the field's ``pre_save`` and
+    ``get_db_prep_save``, except text already str or None, which those would hand back unchanged
+    (two calls a cell were a sixth of a large import's time)."""
+    if type(field) in _PASS_THROUGH_TEXT:
+        values = [getattr(obj, field.attname) for obj in objs]
+        if all(value is None or type(value) is str for value in values):
+            return values
+    return [field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in objs]
 
 
 # What record_create stores of a new client (snapshot + diff), read straight off the instance.
