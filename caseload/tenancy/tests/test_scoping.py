@@ -61,6 +61,35 @@ class TestRowLevelSecurity:
             cursor.execute("RESET ROLE")
         assert names == ["Employment Ontario"]
 
+    def test_raw_sql_in_the_system_context_sees_every_agency(self, programs, agency):
+        with all_agencies(), connection.cursor() as cursor:
+            self._as_ordinary_role(cursor)
+            cursor.execute("SELECT count(*) FROM tenancy_program")
+            count = cursor.fetchone()[0]
+            cursor.execute("RESET ROLE")
+        assert count == 2
+
+    def test_one_connection_follows_the_scope_from_statement_to_statement(self, programs, agency, other_agency):
+        seen = []
+        with connection.cursor() as cursor:
+            for scope in (agency_scope(agency), agency_scope(other_agency), agency_scope(agency)):
+                with scope:
+                    self._as_ordinary_role(cursor)
+                    cursor.execute("SELECT agency_id FROM tenancy_program")
+                    seen.append({row[0] for row in cursor.fetchall()})
+                    cursor.execute("RESET ROLE")
+        assert seen == [{agency.pk}, {other_agency.pk}, {agency.pk}]
+
+    def test_the_policy_reads_the_agency_once_per_statement_not_once_per_row(self, programs, agency):
+        with agency_scope(agency), connection.cursor() as cursor:
+            self._as_ordinary_role(cursor)
+            cursor.execute("EXPLAIN (VERBOSE) SELECT name FROM tenancy_program")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            cursor.execute("RESET ROLE")
+        filters = [line for line in plan.splitlines() if "Filter:" in line]
+        assert "InitPlan" in plan
+        assert filters and not any("current_setting" in line for line in filters), plan
+
     def test_a_write_into_another_agency_is_refused(self, programs, agency, other_agency):
         from django.db import DatabaseError, transaction
 
