@@ -43,7 +43,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from caseload.audit.actions import Action, diff, record
+from caseload.audit.actions import REDACTED, SENSITIVE_FIELDS, Action, record
 from caseload.audit.context import client_ip
 from caseload.audit.models import AuditEvent
 from caseload.bulk import gc_paused
@@ -1059,17 +1059,25 @@ def _column(field: models.Field, objs: list[models.Model], connection) -> list[A
     return [field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in objs]
 
 
-# What record_create stores of a new client (snapshot + diff), read straight off the instance.
-_AUDITED_FIELDS = [(field.name, field.attname) for field in Client._meta.concrete_fields if field.name != "agency"]
+# What record_create stores of a new client (its diff from nothing), read straight off the instance, in
+# diff's order, with diff's redaction: (name, attname, sensitive).
+_AUDITED_FIELDS = sorted(
+    (field.name, field.attname, field.name in SENSITIVE_FIELDS) for field in Client._meta.concrete_fields if field.name != "agency"
+)
 
 
 def _created_changes(client: Client) -> dict[str, list[Any]]:
-    after = {}
-    for name, attname in _AUDITED_FIELDS:
+    """``diff({}, values)`` of a new client, without building the values first: every field holding a
+    value (not None) as ``[None, value]``, dates as ISO text, sensitive ones redacted."""
+    changes = {}
+    for name, attname, sensitive in _AUDITED_FIELDS:
         value = getattr(client, attname)
-        after[name] = value.isoformat() if isinstance(value, date) else value
-    # diff applies the audit log's rules (sensitive fields redacted).
-    return diff({}, after)
+        if value is None:
+            continue
+        if isinstance(value, date):
+            value = value.isoformat()
+        changes[name] = [REDACTED, REDACTED] if sensitive else [None, value]
+    return changes
 
 
 def _create_events(agency: Agency, actor: Any, prepared: list[tuple[Client, str]]) -> list[AuditEvent]:
@@ -1118,7 +1126,10 @@ def import_clients(client_import: ClientImport, actor: Any, *, skip_duplicates: 
         prepared: list[tuple[Client, str]] = []
         for done, clean in enumerate(cleaned, start=1):
             if clean.row not in skip:
-                client = Client(agency=agency, created_by=creator, source_import=client_import, **clean.data)
+                # By id: assigning the instances would check each relation's database for every row.
+                client = Client(
+                    agency_id=agency.pk, created_by_id=creator.pk if creator else None, source_import_id=client_import.pk, **clean.data
+                )
                 refresh_search_fields(client)
                 prepared.append((client, clean.other_phone))
             if done % PROGRESS_EVERY == 0:

@@ -68,6 +68,12 @@ def tokens(text: str) -> list[str]:
     return [token for token in fold(text).split(" ") if token]
 
 
+def name_tokens(*names: str | None) -> list[str]:
+    """``tokens`` of the names joined by spaces, each name folded on its own: given and family names
+    repeat across clients, so their folds come from the cache where the whole name seldom would."""
+    return [token for name in names for token in tokens(name or "")]
+
+
 @functools.lru_cache(maxsize=65536)
 def token_keys(token: str) -> frozenset[str]:
     """Phonetic keys (metaphone and NYSIIS) of one folded token; a non-Latin token is its own key.
@@ -81,8 +87,12 @@ def token_keys(token: str) -> frozenset[str]:
 
 def phonetic_key(name: str) -> str:
     """Space-joined phonetic keys of every token in ``name``, sorted and de-duplicated."""
+    return _phonetic_of(tokens(name))
+
+
+def _phonetic_of(name_tokens: list[str]) -> str:
     keys: set[str] = set()
-    for token in tokens(name):
+    for token in name_tokens:
         keys |= token_keys(token)
     return " ".join(sorted(keys))
 
@@ -294,8 +304,9 @@ def is_likely_duplicate(match: Match) -> bool:
 
 def search_fields(given_name: str, family_name: str, preferred_name: str, email: str) -> dict[str, str]:
     """The folded columns stored on a client for search."""
-    name = " ".join((given_name or "", family_name or "", preferred_name or ""))
-    return {"name_folded": fold(name)[:400], "name_phonetic": phonetic_key(name)[:400], "email_folded": fold_email(email)[:254]}
+    # The whole name's tokens, read name by name (name_tokens): its fold is those tokens joined by spaces.
+    name = name_tokens(given_name, family_name, preferred_name)
+    return {"name_folded": " ".join(name)[:400], "name_phonetic": _phonetic_of(name)[:400], "email_folded": fold_email(email)[:254]}
 
 
 # ---- Search keys: what name search looks up by equality (ClientSearchKey rows, index on agency + key) ----
@@ -331,22 +342,33 @@ def deletions(token: str) -> set[str]:
 def search_keys(*names: str) -> dict[str, int]:
     """The keys stored for a client whose names are ``names``, each with its weight (the strongest kind wins)."""
     keys: dict[str, int] = {}
+    for token in name_tokens(*names):
+        for key, weight in _token_search_keys(token):
+            if weight > keys.get(key, 0):
+                keys[key] = weight
+    return keys
+
+
+@functools.lru_cache(maxsize=65536)
+def _token_search_keys(token: str) -> tuple[tuple[str, int], ...]:
+    """The keys of one folded token with their weights (cached: imports and seeding meet the same names
+    thousands of times)."""
+    keys: dict[str, int] = {}
 
     def put(key: str, weight: int) -> None:
         key = key[:SEARCH_KEY_LENGTH]
         if key and weight > keys.get(key, 0):
             keys[key] = weight
 
-    for token in tokens(" ".join(name or "" for name in names)):
-        put(token, TOKEN_WEIGHT)
-        for key in deletions(token):
-            put(key, SPELLING_WEIGHT)
-        for length in PREFIX_LENGTHS:
-            if length < len(token):
-                put(token[:length], PREFIX_WEIGHT)
-        if _LATIN_LETTERS.match(token):
-            put(jellyfish.metaphone(token), SOUND_WEIGHT)
-    return keys
+    put(token, TOKEN_WEIGHT)
+    for key in deletions(token):
+        put(key, SPELLING_WEIGHT)
+    for length in PREFIX_LENGTHS:
+        if length < len(token):
+            put(token[:length], PREFIX_WEIGHT)
+    if _LATIN_LETTERS.match(token):
+        put(jellyfish.metaphone(token), SOUND_WEIGHT)
+    return tuple(keys.items())
 
 
 def query_keys(text: str) -> list[str]:

@@ -137,3 +137,40 @@ def test_name_search_by_status_finds_what_the_status_filter_finds(agency, regist
                 filtered = [(m.client.pk, m.score, m.reasons) for m in search_clients(agency, text, base=base)]
                 assert fast == filtered, (status, text)
                 assert fast and {Client.objects.get(pk=pk).status for pk, *_ in fast} == {status}
+
+
+def _whole_name_keys(*names: str) -> dict[str, int]:
+    """search_keys as first written: the whole name folded at once, each token's keys put in turn."""
+    from caseload.clients import matching
+
+    keys: dict[str, int] = {}
+
+    def put(key: str, weight: int) -> None:
+        key = key[: matching.SEARCH_KEY_LENGTH]
+        if key and weight > keys.get(key, 0):
+            keys[key] = weight
+
+    for token in tokens(" ".join(name or "" for name in names)):
+        put(token, matching.TOKEN_WEIGHT)
+        for key in matching.deletions(token):
+            put(key, matching.SPELLING_WEIGHT)
+        for length in matching.PREFIX_LENGTHS:
+            if length < len(token):
+                put(token[:length], matching.PREFIX_WEIGHT)
+        if matching._LATIN_LETTERS.match(token):
+            put(matching.jellyfish.metaphone(token), matching.SOUND_WEIGHT)
+    return keys
+
+
+@given(parts=st.lists(st.one_of(NAMES, st.text(max_size=12)), min_size=3, max_size=3))
+def test_the_stored_search_columns_and_keys_read_name_by_name_are_the_whole_names(parts):
+    # Folded and keyed name by name (the folds and each token's keys cached), as if the whole name at once.
+    from caseload.clients.matching import fold, phonetic_key, search_keys
+
+    given_name, family_name, preferred_name = parts
+    whole = " ".join(parts)
+    fields = search_fields(given_name, family_name, preferred_name, "")
+    assert fields["name_folded"] == fold(whole)[:400]
+    assert fields["name_phonetic"] == phonetic_key(whole)[:400]
+    assert search_keys(*parts) == _whole_name_keys(*parts)
+    assert search_keys(*parts) == search_keys(*parts)  # a second time, from the caches
