@@ -155,7 +155,6 @@ def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     return JsonResponse({"type": "client_error", "errors": [{"code": "not_found", "detail": _("Not found."), "attr": None}]}, status=404)
 
 
-
 class SchemaView(SpectacularAPIView):
     """The OpenAPI schema, generated once per language and version in each process.
 

@@ -132,6 +132,10 @@ class ClientFilterForm(forms.Form):
             "max_age": data.get("max_age"),
         }
 
+    def narrows_beyond_status(self) -> bool:
+        """Whether a filter other than the status is chosen (name search keeps its fast path without one)."""
+        return any(value not in (None, "") for name, value in self.values().items() if name != "status")
+
     def problems(self) -> list[str]:
         """One sentence per filter ignored because its value was wrong."""
         return [

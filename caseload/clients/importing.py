@@ -662,10 +662,9 @@ class _Person:
     email: str
 
 
-def _person(ref: int, given: str, family: str, preferred: str, dob: date | None, phones: Iterable[str], email: str) -> _Person:
-    # Each name folded on its own (the folds are cached, and names repeat): the tokens of the whole name.
-    tokens = [*matching.tokens(given or ""), *matching.tokens(family or ""), *matching.tokens(preferred or "")]
-    return _Person(ref, tokens, " ".join(sorted(tokens)), dob, {p for p in phones if p}, matching.fold_email(email))
+def _person(ref: int, tokens: list[str], dob: date | None, phones: Iterable[str], email_folded: str) -> _Person:
+    """A row or a client as the rules compare it, from its name's tokens and its folded email."""
+    return _Person(ref, tokens, " ".join(sorted(tokens)), dob, {p for p in phones if p}, email_folded)
 
 
 def _similar_names(probe: _Person, candidate: _Person, fuzzy: bool, similarities: dict | None = None) -> bool:
@@ -773,8 +772,7 @@ def _existing_clients(agency: Agency, people: list[_Person]) -> _Index:
         found.update((row[0], row) for row in clients.filter(pk__in=chunk).values_list(*fields))
     index = _Index(per_key=MATCHES_PER_ROW * 4)
     for pk, born, folded, phone, email in (found[pk] for pk in sorted(found)):  # by client: the buckets keep the first few
-        tokens = folded.split()
-        index.add(_Person(pk, tokens, " ".join(sorted(tokens)), born, {p for p in (phone, *other_phones[pk]) if p}, email))
+        index.add(_person(pk, folded.split(), born, (phone, *other_phones[pk]), email))
     return index
 
 
@@ -789,12 +787,10 @@ def find_duplicates(agency: Agency, rows: list[CleanRow]) -> list[dict[str, Any]
     people = [
         _person(
             clean.row,
-            clean.data["given_name"],
-            clean.data["family_name"],
-            clean.data["preferred_name"],
+            matching.name_tokens(clean.data["given_name"], clean.data["family_name"], clean.data["preferred_name"]),
             clean.data["date_of_birth"],
             [clean.data["phone"], clean.other_phone],
-            clean.data["email"],
+            matching.fold_email(clean.data["email"]),
         )
         for clean in rows
     ]

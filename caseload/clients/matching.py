@@ -144,7 +144,7 @@ class Person:
         )
 
     def name_tokens(self) -> list[str]:
-        return tokens(" ".join((self.given_name, self.family_name, self.preferred_name, self.name)))
+        return name_tokens(self.given_name, self.family_name, self.preferred_name, self.name)
 
 
 @dataclass

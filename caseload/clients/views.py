@@ -129,10 +129,8 @@ def client_list(request: HttpRequest) -> HttpResponse:
     }
     if search:
         # The status alone (the usual case: active clients) keeps name search on its fast path.
-        narrowed = any(value not in (None, "") for name, value in chosen.items() if name != "status")
-        matches = search_clients(
-            request.agency, search, limit=SEARCH_LIMIT, base=clients if narrowed else None, status=status
-        )
+        base = clients if filter_form.narrows_beyond_status() else None
+        matches = search_clients(request.agency, search, limit=SEARCH_LIMIT, base=base, status=status)
         context["results"] = [
             Row(
                 client=match.client,
