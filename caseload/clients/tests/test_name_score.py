@@ -10,10 +10,13 @@ from django.db import connection
 from hypothesis import given
 from hypothesis import strategies as st
 
+from caseload.clients import matching
 from caseload.clients.matching import NameScorer, Person, name_score, score, search_fields, tokens
 from caseload.clients.models import Client
 from caseload.clients.queries import (
     CANDIDATE_LIMIT,
+    MAX_KEY_WORDS,
+    WEIGHT_BITS,
     filter_clients,
     first_key_candidates,
     key_candidates,
@@ -79,10 +82,29 @@ def test_the_hand_written_key_lookup_is_the_orm_one(agency, register):
         ("Muhammad", "Abdi"),
         ("Jean-Luc", "Côté"),
         ("李", "小龙"),
+        ("Ana", "Fontainebleau"),
+        ("Anna", "Smyth"),
+        ("Hana", "Smith"),
     ]:
         register(agency, given_name=given_name, family_name=family)
+    long_text = " ".join(["ana"] * (MAX_KEY_WORDS + 5) + ["smith"])
     with agency_scope(agency):
-        for text in ["Alisa Fontaine", "mohammed abdi", "Cote", "小龙", "Jean Luc", "Abdi", "zzz"]:
+        for text in [
+            "Alisa Fontaine",
+            "mohammed abdi",
+            "Cote",
+            "小龙",
+            "Jean Luc",
+            "Abdi",
+            "zzz",
+            # Words sharing keys, a word twice, a prefix, a sound alone, more words than the lookup reads.
+            "alisa alissa",
+            "abdi abdi",
+            "fontaineb",
+            "smythe ana",
+            "hanna smit",
+            long_text,
+        ]:
             expected = list(key_candidates(agency, text)[:CANDIDATE_LIMIT])
             for limit in (CANDIDATE_LIMIT, 3):
                 raw = first_key_candidates(agency, text, limit=limit)
@@ -90,6 +112,13 @@ def test_the_hand_written_key_lookup_is_the_orm_one(agency, register):
                     cursor.execute(raw.sql, raw.params)
                     assert [row[0] for row in cursor.fetchall()] == expected[:limit], text
         assert first_key_candidates(agency, "  ") is None
+
+
+def test_every_key_weight_has_its_own_bit_in_the_lookups_mask():
+    """The hand-written lookup packs each word's key weights into three bits: each weight must be one of them."""
+    assert sorted(WEIGHT_BITS) == [1, 2, 4]
+    for weight in (matching.TOKEN_WEIGHT, matching.SPELLING_WEIGHT, matching.PREFIX_WEIGHT, matching.SOUND_WEIGHT):
+        assert weight in WEIGHT_BITS
 
 
 @pytest.mark.django_db
