@@ -91,6 +91,11 @@ class ClientFilterForm(forms.Form):
         self.fields["staff"].choices = choices
         self.languages = list(LANGUAGES)
 
+    @property
+    def program_choices(self) -> list[tuple[int, str]]:
+        """The program filter's choices after "Any program": active programs first, then by name."""
+        return [(program.pk, program.name) for program in self.fields["program"].queryset]
+
     def clean_status(self) -> str:
         return self.cleaned_data["status"] or Client.Status.ACTIVE
 

@@ -170,6 +170,20 @@ class TestPage:
         assert '<details class="client-more-filters" open>' in content
         assert '<details class="client-more-filters" open>' not in self.page(as_user, caseworker).content.decode()
 
+    def test_the_chosen_filters_stay_selected_in_their_lists(self, as_user, caseworker, people):
+        response = self.page(
+            as_user, caseworker, status="archived", program=people["linc"].pk, staff=people["other"].pk, flagged="yes", language="so"
+        )
+        content = response.content.decode()
+        assert '<option value="archived" selected>' in content
+        assert f'<option value="{people["linc"].pk}" selected>LINC</option>' in content
+        assert f'<option value="{people["other"].pk}" selected>' in content
+        assert '<option value="yes" selected>Flagged</option>' in content
+        assert '<option value="so" selected>Somali</option>' in content
+        # One choice selected per list, and none at all without filters.
+        assert content.count(" selected>") == 5
+        assert " selected>" not in self.page(as_user, caseworker).content.decode().replace('<option value="active" selected>', "")
+
     def test_a_bad_filter_is_ignored_with_a_message(self, as_user, caseworker, people):
         response = self.page(
             as_user, caseworker, program="999999", min_age="old", language="<b>", flagged="maybe", staff="nobody"

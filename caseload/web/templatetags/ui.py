@@ -1,10 +1,10 @@
-"""Small template helpers for the shared UI: icons, initials and which navigation item is current."""
+"""Small template helpers for the shared UI: icons, initials, which navigation item is current, a select's options."""
 
 from __future__ import annotations
 
 from django import template
 from django.templatetags.static import static
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 register = template.Library()
 
@@ -41,3 +41,19 @@ def is_current(path: str, href: str) -> bool:
     if href == "/":
         return path == "/"
     return path == href or path.startswith(href.rstrip("/") + "/")
+
+
+@register.simple_tag
+def options(choices, selected=None) -> str:
+    """A select's ``<option>`` elements for (value, label) pairs, escaped; the one whose value equals ``selected``
+    (compared as text: a program's pk against the submitted string) is selected, none when ``selected`` is None.
+
+    Rendered in Python: a template loop over a hundred staff and languages was a fifth of the client
+    search page's time.
+    """
+    chosen = None if selected is None else str(selected)
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((value, " selected" if chosen is not None and str(value) == chosen else "", label) for value, label in choices),
+    )
