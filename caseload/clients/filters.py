@@ -78,16 +78,18 @@ class ClientFilterForm(forms.Form):
         super().__init__(data)
         self.agency, self.membership = agency, membership
         self.fields["program"].queryset = Program.objects.for_agency(agency).filter(agency=agency).order_by("-is_active", "name")
-        self.staff_members = list(
+        # The agency's staff as the list's choices: their ids and names, not a membership and user built for each of
+        # a large agency's hundreds on every search (the one chosen is read in clean_staff).
+        staff = (
             Membership.objects.for_agency(agency)
             .filter(agency=agency, is_active=True)
-            .select_related("user")
             .order_by("user__full_name", "user__email")
+            .values_list("pk", "user__full_name", "user__email")
         )
         choices = [("", _("Anyone"))]
         if membership is not None:
             choices.append((ME, _("Me")))
-        choices += [(str(m.pk), staff_label(m)) for m in self.staff_members]
+        choices += [(str(pk), full_name or email) for pk, full_name, email in staff]
         self.fields["staff"].choices = choices
         self.languages = list(LANGUAGES)
 
@@ -106,7 +108,11 @@ class ClientFilterForm(forms.Form):
         value = self.cleaned_data["staff"]
         if value == ME:
             return self.membership
-        return next((m for m in self.staff_members if str(m.pk) == value), None) if value else None
+        if not value:
+            return None
+        # A choice of the list: an active member of the agency.
+        members = Membership.objects.for_agency(self.agency).filter(agency=self.agency, is_active=True)
+        return members.select_related("user").filter(pk=value).first()
 
     def clean_language(self) -> str:
         code = self.cleaned_data["language"].strip().lower()
