@@ -126,6 +126,7 @@ class Client(AgencyOwned):
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # Search columns, derived from the fields above by actions.refresh_search_fields (matching.search_fields).
+    # Not indexed: name search looks names up in ClientSearchKey, and these are read, never filtered on.
     name_folded = models.CharField(max_length=400, blank=True, editable=False)
     name_phonetic = models.CharField(max_length=400, blank=True, editable=False)
     email_folded = models.CharField(max_length=254, blank=True, editable=False)
@@ -144,8 +145,6 @@ class Client(AgencyOwned):
             models.Index(fields=["agency", "status", "family_name", "given_name"], name="client_agency_status_name"),
             models.Index(fields=["agency", "date_of_birth"], name="client_agency_dob"),
             models.Index(fields=["agency", "phone"], name="client_agency_phone"),
-            models.Index(fields=["agency", "name_folded"], name="client_agency_name_folded"),
-            models.Index(fields=["agency", "name_phonetic"], name="client_agency_name_phonetic"),
             models.Index(fields=["agency", "email_folded"], name="client_agency_email_folded"),
         ]
 

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import functools
+
 from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.templatetags.static import static
 from django.utils.html import format_html, format_html_join
 
 register = template.Library()
+
+
+@functools.cache
+def sprite_url() -> str:
+    """The icon sprite's URL, asked of the static files storage once (a page shows forty icons or more)."""
+    return static("web/icons.svg")
+
+
+@receiver(setting_changed)
+def _forget_sprite_url(setting: str, **kwargs) -> None:
+    if setting in ("STATIC_URL", "STORAGES"):
+        sprite_url.cache_clear()
 
 
 @register.simple_tag
@@ -16,7 +32,7 @@ def icon(name: str, css_class: str = "") -> str:
     return format_html(
         '<svg class="{}" aria-hidden="true" focusable="false"><use href="{}#{}"></use></svg>',
         classes,
-        static("web/icons.svg"),
+        sprite_url(),
         name,
     )
 

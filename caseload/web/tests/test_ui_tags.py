@@ -1,4 +1,4 @@
-"""The ``options`` tag: a select's <option> elements rendered in Python, escaped, the chosen one selected."""
+"""The ui tags: a select's options rendered in Python (escaped, the chosen one selected), and the icons' sprite URL."""
 
 from __future__ import annotations
 
@@ -36,3 +36,10 @@ def test_values_and_labels_are_escaped():
 def test_lazy_labels_are_translated_in_the_active_language():
     with override("fr"):
         assert render([("", gettext_lazy("Anyone"))]) == '<option value="">Tout le monde</option>'
+
+
+def test_icons_use_the_sprite_url_of_the_static_storage_in_use(settings):
+    icon = Template('{% load ui %}{% icon "search" %}')
+    assert '<use href="/static/web/icons.svg#search">' in icon.render(Context())
+    settings.STATIC_URL = "/assets/"
+    assert '<use href="/assets/web/icons.svg#search">' in icon.render(Context())
