@@ -215,11 +215,14 @@ def search_clients(
     ``status`` keeps the clients of that status, which name search does without leaving its fast path.
     """
     text = (text or "").strip()
+    if not text:
+        return []
+    if base is None and _is_name(text):
+        # Name search's fast path needs no queryset of the clients (building one cost half a millisecond).
+        return _ranked_by_name(agency, None, text, limit, status=status)
     clients = _agency_clients(agency) if base is None else base.filter(agency=agency).exclude(status=Client.Status.MERGED)
     if status:
         clients = clients.filter(status=status)
-    if not text:
-        return []
     if _DATE.match(text):
         born = _parse_date(text)
         if born is None:
@@ -240,7 +243,12 @@ def search_clients(
         if owners:
             found = found | clients.filter(pk__in=owners)
         return _ranked(found[:CANDIDATE_LIMIT], matching.Person(phone=phone or ""), limit, phone_owners=owners if phone else frozenset())
-    return _ranked_by_name(agency, clients, text, limit, unfiltered=base is None, status=status)
+    return _ranked_by_name(agency, clients, text, limit, status=status)
+
+
+def _is_name(text: str) -> bool:
+    """Whether search_clients reads ``text`` (stripped, not empty) as a name: not a date, an email, a phone or a client number."""
+    return not (_DATE.match(text) or "@" in text or (_PHONE_CHARS.match(text) and re.search(r"\d", text)))
 
 
 # What ranking a candidate of name search reads (a name probe has no date of birth, phone or email),
@@ -248,13 +256,11 @@ def search_clients(
 SCORED_FIELDS = ("pk", "given_name", "family_name", "name_folded")
 
 
-def _name_candidates(
-    agency: Agency, clients: QuerySet, text: str, *, unfiltered: bool, status: str | None = None
-) -> list[tuple[Any, ...]]:
+def _name_candidates(agency: Agency, clients: QuerySet | None, text: str, status: str | None = None) -> list[tuple[Any, ...]]:
     """The first candidates of name search within ``clients`` as SCORED_FIELDS tuples, best first by keys.
 
-    ``unfiltered``: ``clients`` are the agency's unmerged clients, of ``status`` when given."""
-    if unfiltered or clients.query.where == _agency_clients(agency).query.where:
+    ``clients`` None: the agency's unmerged clients, of ``status`` when given."""
+    if clients is None or clients.query.where == _agency_clients(agency).query.where:
         # Merged profiles have no keys: every candidate is one of the agency's unmerged clients.
         statement = name_search_statement(agency, text, status)
         if statement is None:
@@ -269,14 +275,17 @@ def _name_candidates(
     candidates = [row[:-1] for row in found if row[-1]]
     if len(found) == CANDIDATE_LIMIT and len(candidates) < CANDIDATE_LIMIT:
         # Filters left some of the first out and more may follow: rank within the filtered clients in SQL.
+        if clients is None:
+            clients = _agency_clients(agency).filter(status=status)
         candidates = list(name_candidates(clients, text).values_list(*SCORED_FIELDS)[:CANDIDATE_LIMIT])
     return candidates
 
 
 def _ranked_by_name(
-    agency: Agency, clients: QuerySet, text: str, limit: int, *, unfiltered: bool = False, status: str | None = None
+    agency: Agency, clients: QuerySet | None, text: str, limit: int, *, status: str | None = None
 ) -> list[ClientMatch]:
-    """Name search: the first CANDIDATE_LIMIT of key_candidates within ``clients``, scored from their folded
+    """Name search: the first CANDIDATE_LIMIT of key_candidates within ``clients`` (None: the agency's unmerged
+    clients, of ``status`` when given), scored from their folded
     names (``matching.NameScorer``, the probe folded once); only the clients shown are loaded whole.
 
     The key lookup and the candidates' fields are one statement (the lookup a subquery): one round trip,
@@ -286,7 +295,7 @@ def _ranked_by_name(
     # each name is scored once per search.
     scorer = matching.NameScorer(matching.tokens(text))
     scored = []
-    for pk, given, family, folded in _name_candidates(agency, clients, text, unfiltered=unfiltered, status=status):
+    for pk, given, family, folded in _name_candidates(agency, clients, text, status):
         match = scorer.folded(folded)
         if match.score >= matching.MIN_NAME_EVIDENCE:
             scored.append((match.score, pk, given, family, match))
@@ -298,7 +307,7 @@ def _ranked_by_name(
     scored.sort(key=lambda entry: (-entry[0], entry[3].casefold(), entry[2].casefold(), entry[1]))
     shown = [(entry[1], entry[4]) for entry in scored[:limit]]
     ids = [pk for pk, _match in shown]
-    loaded = shown_clients(agency, ids) if unfiltered else clients.in_bulk(ids)
+    loaded = shown_clients(agency, ids) if clients is None else clients.in_bulk(ids)
     return [
         ClientMatch(client=loaded[pk], score=match.score, reasons=list(match.reasons))
         for pk, match in shown

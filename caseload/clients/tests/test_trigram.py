@@ -23,12 +23,12 @@ def trigram_indexes() -> dict[str, str]:
         return dict(cursor.fetchall())
 
 
-def add_decoys(agency, count: int) -> None:
-    """``count`` clients named "Alisa Baker000"…, whose family names sort before "Fontaine"."""
+def add_decoys(agency, count: int, family_name: str = "") -> None:
+    """``count`` clients named "Alisa Baker000"…, whose family names sort before "Fontaine" (or all "Alisa ``family_name``")."""
     start = 1000
     decoys = []
     for n in range(count):
-        client = Client(agency=agency, client_number=start + n, given_name="Alisa", family_name=f"Baker{n:03d}")
+        client = Client(agency=agency, client_number=start + n, given_name="Alisa", family_name=family_name or f"Baker{n:03d}")
         for name, value in search_fields(client.given_name, client.family_name, "", "").items():
             setattr(client, name, value)
         decoys.append(client)
@@ -91,6 +91,19 @@ def test_it_finds_the_best_match_behind_more_than_the_candidate_limit_of_common_
     assert found[0].reasons == [REASON_SIMILAR_NAME]
     assert all(match.client.agency_id == agency.pk for match in found)
     assert len(found) == 25
+
+
+def test_a_status_search_behind_more_than_the_candidate_limit_ranks_within_that_status(agency, register):
+    """The first candidates by keys are all of another status: search ranks again among the status's clients."""
+    # More active namesakes of the typed name than the candidates read, each ahead of the archived client by keys.
+    add_decoys(agency, CANDIDATE_LIMIT + 10, family_name="Fontane")
+    alissa = register(agency, given_name="Alissa", family_name="Fontaine")
+    with agency_scope(agency):
+        Client.objects.for_agency(agency).filter(pk=alissa.pk).update(status=Client.Status.ARCHIVED)
+        archived = search_clients(agency, "Alisa Fontane", status=Client.Status.ARCHIVED)
+        active = search_clients(agency, "Alisa Fontane", status=Client.Status.ACTIVE)
+    assert [match.client for match in archived] == [alissa]
+    assert len(active) == 25 and alissa not in [match.client for match in active]
 
 
 def test_name_candidates_come_in_a_stable_order_with_the_closest_first(agency, register):
