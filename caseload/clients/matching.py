@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -153,18 +154,33 @@ class Match:
     reasons: list[str] = field(default_factory=list)
 
 
-def _token_similarity(probe: str, candidate: str) -> tuple[float, bool]:
-    """Similarity of two folded tokens and whether it rests on their sound."""
-    if probe == candidate:
-        return 1.0, False
-    best = max(Indel.normalized_similarity(probe, candidate), JaroWinkler.normalized_similarity(probe, candidate))
-    if len(probe) >= 3 and candidate.startswith(probe):
-        best = max(best, 0.9)
-    elif len(probe) >= 3 and probe in candidate:
-        best = max(best, 0.85)
-    if best < 0.9 and token_keys(probe) & token_keys(candidate):
-        return 0.9, True
-    return best, False
+def token_similarities(probe: str, candidates: Iterable[str]) -> list[tuple[float, bool]]:
+    """Similarity of the folded token ``probe`` to each folded token of ``candidates``, and whether it rests on
+    their sound: the better of two measures (Indel, Jaro-Winkler), raised to 0.9 for a candidate starting
+    with the probe and to 0.85 for one holding it (probes of three letters or more), else to 0.9 for a
+    shared sound. One loop for many candidates: name search compares each typed word with hundreds."""
+    indel, jaro = Indel.normalized_similarity, JaroWinkler.normalized_similarity
+    sounds_of = token_keys(probe)
+    long_enough = len(probe) >= 3
+    found = []
+    for candidate in candidates:
+        if candidate == probe:
+            found.append((1.0, False))
+            continue
+        best = indel(probe, candidate)
+        other = jaro(probe, candidate)
+        if other > best:
+            best = other
+        if long_enough and best < 0.9:
+            if candidate.startswith(probe):
+                best = 0.9
+            elif best < 0.85 and probe in candidate:
+                best = 0.85
+        if best < 0.9 and not sounds_of.isdisjoint(token_keys(candidate)):
+            found.append((0.9, True))
+        else:
+            found.append((best, False))
+    return found
 
 
 def name_similarity(
@@ -181,30 +197,34 @@ def name_similarity(
     sounds = False
     for token in probe_tokens:
         if similarities is None:
-            best, best_sounds = max(_token_similarity(token, other) for other in candidate_tokens)
+            pairs = token_similarities(token, candidate_tokens)
         else:
-            pairs = []
-            for other in candidate_tokens:
-                pair = similarities.get((token, other))
-                if pair is None:
-                    pair = similarities[(token, other)] = _token_similarity(token, other)
-                pairs.append(pair)
-            best, best_sounds = max(pairs)
+            missing = [other for other in candidate_tokens if (token, other) not in similarities]
+            if missing:
+                for other, pair in zip(missing, token_similarities(token, missing), strict=True):
+                    similarities[(token, other)] = pair
+            pairs = [similarities[(token, other)] for other in candidate_tokens]
+        best, best_sounds = max(pairs)
         total += best
         sounds = sounds or best_sounds
     return total / len(probe_tokens), sounds
 
 
+def _name_miss(similarity: float) -> float:
+    """What a name similarity leaves missing of a match (all of it below MIN_NAME_EVIDENCE)."""
+    return 1.0 if similarity < MIN_NAME_EVIDENCE else 1.0 - similarity
+
+
 def _name_evidence(similarity: float, sounds: bool) -> tuple[float, list[str]]:
     """What a name similarity adds to a score: the miss it leaves, and the reasons shown."""
     if similarity < MIN_NAME_EVIDENCE:
-        return 1.0, []
+        return _name_miss(similarity), []
     reasons = []
     if similarity >= SIMILAR_NAME:
         reasons.append(REASON_SIMILAR_NAME)
     if sounds:
         reasons.append(REASON_SOUNDS_ALIKE)
-    return 1.0 - similarity, reasons
+    return _name_miss(similarity), reasons
 
 
 def name_score(
@@ -223,46 +243,57 @@ def name_score(
 class NameScorer:
     """``name_score`` against one probe for many candidates: what name search runs on its hundreds.
 
-    Each candidate token is compared once with every probe token (the similarities kept as a tuple per
-    candidate token), and each distinct candidate name scored once (``folded``: by its stored folded
-    name, not even split again); per new name, a lookup per token.
+    Candidates come as their stored folded names (``search_fields``' name_folded: tokens joined by
+    spaces). Each candidate token is compared once with every probe token, the new tokens of a batch in
+    one pass per probe token (``compare``); each distinct name is scored once, and only the names
+    shown need their reasons (``folded``): ``score`` is the number alone.
     """
 
     def __init__(self, probe_tokens: list[str]) -> None:
         self.probe = list(probe_tokens)
+        # Per candidate token, its (similarity, sounds) with each probe token.
         self.by_token: dict[str, tuple[tuple[float, bool], ...]] = {}
-        self.by_name: dict[tuple[str, ...], Match] = {}
-        self.by_folded: dict[str, Match] = {}
+        # Per folded name: (score, similarity, sounds).
+        self.by_folded: dict[str, tuple[float, float, bool]] = {}
+
+    def compare(self, tokens: Iterable[str]) -> None:
+        """Compare the tokens not met yet with every probe token."""
+        new = [token for token in dict.fromkeys(tokens) if token not in self.by_token]
+        if new and self.probe:
+            columns = [token_similarities(each, new) for each in self.probe]
+            self.by_token.update(zip(new, zip(*columns, strict=True), strict=True))
+
+    def _scored(self, folded_name: str) -> tuple[float, float, bool]:
+        found = self.by_folded.get(folded_name)
+        if found is not None:
+            return found
+        tokens = folded_name.split()
+        similarity, sounds = 0.0, False
+        if self.probe and tokens:
+            by_token = self.by_token
+            rows = [by_token.get(token) for token in tokens]
+            if None in rows:
+                self.compare(tokens)
+                rows = [by_token[token] for token in tokens]
+            # Per probe token, its best (similarity, sounds) among the candidate's tokens; summed as name_similarity sums.
+            for value, sound in rows[0] if len(rows) == 1 else map(max, *rows):
+                similarity += value
+                sounds = sounds or sound
+            similarity /= len(self.probe)
+        found = self.by_folded[folded_name] = (round(1.0 - _name_miss(similarity), 4), similarity, sounds)
+        return found
+
+    def score(self, folded_name: str) -> float:
+        """The score of a candidate given as its folded name."""
+        return self._scored(folded_name)[0]
 
     def folded(self, folded_name: str) -> Match:
-        """The match of a candidate given as its folded name (``search_fields``' name_folded: tokens joined by spaces)."""
-        match = self.by_folded.get(folded_name)
-        if match is None:
-            match = self.by_folded[folded_name] = self(folded_name.split())
-        return match
+        """The match of a candidate given as its folded name, with its reasons."""
+        score, similarity, sounds = self._scored(folded_name)
+        return Match(score=score, reasons=_name_evidence(similarity, sounds)[1])
 
     def __call__(self, candidate_tokens: list[str] | tuple[str, ...]) -> Match:
-        key = tuple(candidate_tokens)
-        match = self.by_name.get(key)
-        if match is not None:
-            return match
-        if not self.probe or not key:
-            similarity, sounds = 0.0, False
-        else:
-            by_token, probe = self.by_token, self.probe
-            rows = []
-            for token in key:
-                row = by_token.get(token)
-                if row is None:
-                    row = by_token[token] = tuple(_token_similarity(each, token) for each in probe)
-                rows.append(row)
-            # Per probe token, its best (similarity, sounds) among the candidate's tokens.
-            best = rows[0] if len(rows) == 1 else tuple(map(max, *rows))
-            similarity = sum(value for value, _sounds in best) / len(probe)
-            sounds = any(sound for _value, sound in best)
-        misses, reasons = _name_evidence(similarity, sounds)
-        match = self.by_name[key] = Match(score=round(1.0 - misses, 4), reasons=reasons)
-        return match
+        return self.folded(" ".join(candidate_tokens))
 
 
 def score(candidate: Any, probe: Any, *, similarities: dict[tuple[str, str], tuple[float, bool]] | None = None) -> Match:

@@ -291,21 +291,24 @@ def _ranked_by_name(
     The key lookup and the candidates' fields are one statement (the lookup a subquery): one round trip,
     and no list of 500 ids sent back to the database.
     """
-    # Candidates found by the same keys share their names' words, and often whole names: each token and
-    # each name is scored once per search.
+    # Candidates found by the same keys share their names' words, and often whole names: each token is
+    # compared once with each typed word (all of them in one pass), each name scored once, and only the
+    # names shown get their reasons.
     scorer = matching.NameScorer(matching.tokens(text))
+    candidates = _name_candidates(agency, clients, text, status)
+    scorer.compare(token for row in candidates for token in row[3].split())
     scored = []
-    for pk, given, family, folded in _name_candidates(agency, clients, text, status):
-        match = scorer.folded(folded)
-        if match.score >= matching.MIN_NAME_EVIDENCE:
-            scored.append((match.score, pk, given, family, match))
+    for pk, given, family, folded in candidates:
+        score = scorer.score(folded)
+        if score >= matching.MIN_NAME_EVIDENCE:
+            scored.append((score, pk, given, family, folded))
     if len(scored) > limit:
         # Only those scoring at least the limit-th best can be shown: the full order (names folded for
         # the ties) is worked out for them alone.
         cutoff = heapq.nlargest(limit, [entry[0] for entry in scored])[-1]
         scored = [entry for entry in scored if entry[0] >= cutoff]
     scored.sort(key=lambda entry: (-entry[0], entry[3].casefold(), entry[2].casefold(), entry[1]))
-    shown = [(entry[1], entry[4]) for entry in scored[:limit]]
+    shown = [(entry[1], scorer.folded(entry[4])) for entry in scored[:limit]]
     ids = [pk for pk, _match in shown]
     loaded = shown_clients(agency, ids) if clients is None else clients.in_bulk(ids)
     return [

@@ -2,6 +2,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from hypothesis import given
+from hypothesis import strategies as st
+from rapidfuzz.distance import Indel, JaroWinkler
+
 from caseload.clients.matching import (
     REASON_SAME_DOB,
     REASON_SAME_EMAIL,
@@ -14,6 +18,8 @@ from caseload.clients.matching import (
     normalise_phone,
     phonetic_key,
     score,
+    token_keys,
+    token_similarities,
 )
 
 
@@ -45,7 +51,10 @@ def test_it_normalises_phones_to_e164_and_refuses_nonsense():
 
 def test_it_scores_a_swapped_name_with_the_same_birth_date_as_a_duplicate():
     born = date(1990, 4, 2)
-    match = score(Person(given_name="Aïcha", family_name="Haddad", date_of_birth=born), Person(given_name="haddad", family_name="aicha", date_of_birth=born))
+    match = score(
+        Person(given_name="Aïcha", family_name="Haddad", date_of_birth=born),
+        Person(given_name="haddad", family_name="aicha", date_of_birth=born),
+    )
     assert match.score > 0.9
     assert match.reasons == [REASON_SAME_DOB, REASON_SIMILAR_NAME]
     assert is_likely_duplicate(match)
@@ -82,3 +91,44 @@ def test_it_does_not_flag_an_unrelated_person():
     )
     assert match.reasons == []
     assert match.score == 0
+
+
+WORDS = st.one_of(
+    st.sampled_from(["mohamed", "muhammad", "moham", "ana", "anna", "hana", "cote", "jon", "john", "nguyen", "李", "小龙"]),
+    st.text(alphabet="abdehjmnotuy", min_size=1, max_size=9),
+)
+
+
+@st.composite
+def token_pairs(draw):
+    """A probe and a candidate: unrelated, or the candidate starting with or holding the probe."""
+    probe = draw(WORDS)
+    kind = draw(st.sampled_from(["other", "prefix", "part"]))
+    if kind == "other":
+        return probe, draw(WORDS)
+    before = draw(st.text(alphabet="aeiklr", min_size=1, max_size=4)) if kind == "part" else ""
+    return probe, before + probe + draw(st.text(alphabet="aeiklr", max_size=4))
+
+
+def plain_similarity(probe: str, candidate: str) -> tuple[float, bool]:
+    """The definition, written plainly."""
+    if probe == candidate:
+        return 1.0, False
+    best = max(Indel.normalized_similarity(probe, candidate), JaroWinkler.normalized_similarity(probe, candidate))
+    if len(probe) >= 3 and candidate.startswith(probe):
+        best = max(best, 0.9)
+    elif len(probe) >= 3 and probe in candidate:
+        best = max(best, 0.85)
+    if best < 0.9 and token_keys(probe) & token_keys(candidate):
+        return 0.9, True
+    return best, False
+
+
+@given(pairs=st.lists(token_pairs(), min_size=1, max_size=6))
+def test_token_similarities_are_the_better_measure_raised_for_prefixes_parts_and_sounds(pairs):
+    """token_similarities is written for speed (name search compares hundreds of tokens with each word)."""
+    for probe, candidate in pairs:
+        assert token_similarities(probe, [candidate]) == [plain_similarity(probe, candidate)]
+    probe = pairs[0][0]
+    candidates = [candidate for _probe, candidate in pairs]
+    assert token_similarities(probe, candidates) == [plain_similarity(probe, candidate) for candidate in candidates]
