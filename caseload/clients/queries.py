@@ -217,24 +217,23 @@ def search_clients(
     text = (text or "").strip()
     if not text:
         return []
-    if base is None and _is_name(text):
+    kind = _search_kind(text)
+    if kind == "name" and base is None:
         # Name search's fast path needs no queryset of the clients (building one cost half a millisecond).
         return _ranked_by_name(agency, None, text, limit, status=status)
-    clients = _agency_clients(agency) if base is None else base.filter(agency=agency).exclude(status=Client.Status.MERGED)
-    if status:
-        clients = clients.filter(status=status)
-    if _DATE.match(text):
+    clients = _searched_clients(agency, base, status)
+    if kind == "date":
         born = _parse_date(text)
         if born is None:
             return []
         found = clients.filter(date_of_birth=born)[:CANDIDATE_LIMIT]
         return _ranked(found, matching.Person(date_of_birth=born), limit)
-    if "@" in text:
+    if kind == "email":
         email = matching.fold_email(text)
         found = clients.filter(email_folded__contains=email)[:CANDIDATE_LIMIT]
         return _ranked(found, matching.Person(email=email), limit)
-    digits = re.sub(r"\D", "", text)
-    if _PHONE_CHARS.match(text) and digits:
+    if kind == "number":
+        digits = re.sub(r"\D", "", text)
         if len(digits) < 7:
             return [ClientMatch(client=client, score=1.0, reasons=[matching.REASON_CLIENT_NUMBER]) for client in clients.filter(client_number=int(digits))]
         phone = matching.normalise_phone(text)
@@ -246,9 +245,22 @@ def search_clients(
     return _ranked_by_name(agency, clients, text, limit, status=status)
 
 
-def _is_name(text: str) -> bool:
-    """Whether search_clients reads ``text`` (stripped, not empty) as a name: not a date, an email, a phone or a client number."""
-    return not (_DATE.match(text) or "@" in text or (_PHONE_CHARS.match(text) and re.search(r"\d", text)))
+def _search_kind(text: str) -> str:
+    """How search_clients reads ``text`` (stripped, not empty): a date of birth, an email, a phone or client
+    number (digits and phone punctuation), else a name."""
+    if _DATE.match(text):
+        return "date"
+    if "@" in text:
+        return "email"
+    if _PHONE_CHARS.match(text) and re.search(r"\d", text):
+        return "number"
+    return "name"
+
+
+def _searched_clients(agency: Agency, base: QuerySet | None, status: str | None) -> QuerySet:
+    """The clients a search looks among: ``base`` (or all) of the agency, merged profiles left out, of ``status`` when given."""
+    clients = _agency_clients(agency) if base is None else base.filter(agency=agency).exclude(status=Client.Status.MERGED)
+    return clients.filter(status=status) if status else clients
 
 
 # What ranking a candidate of name search reads (a name probe has no date of birth, phone or email),
@@ -276,7 +288,7 @@ def _name_candidates(agency: Agency, clients: QuerySet | None, text: str, status
     if len(found) == CANDIDATE_LIMIT and len(candidates) < CANDIDATE_LIMIT:
         # Filters left some of the first out and more may follow: rank within the filtered clients in SQL.
         if clients is None:
-            clients = _agency_clients(agency).filter(status=status)
+            clients = _searched_clients(agency, None, status)
         candidates = list(name_candidates(clients, text).values_list(*SCORED_FIELDS)[:CANDIDATE_LIMIT])
     return candidates
 

@@ -168,8 +168,9 @@ def counted(queryset: QuerySet, limit: int = SECTION_ROWS, **sums: Any) -> tuple
     of a section's filters three or four times was most of the dashboard's time).
     """
     alias = queryset.db
+    names = ("total_rows", *sums)
     quote = connections[alias].ops.quote_name
-    totals = queryset.order_by().values("agency").annotate(total_rows=Count("pk"), **sums).values("total_rows", *sums)
+    totals = queryset.order_by().values("agency").annotate(total_rows=Count("pk"), **sums).values(*names)
     totals_sql, totals_params = totals.query.get_compiler(alias).as_sql()
     first_sql, first_params = queryset.values("pk")[:limit].query.get_compiler(alias).as_sql()
     # A fresh queryset of the model: every row it reads is one of ``first``, chosen by the (agency-scoped)
@@ -181,16 +182,15 @@ def counted(queryset: QuerySet, limit: int = SECTION_ROWS, **sums: Any) -> tuple
         .annotate(
             **{
                 name: RawSQL(f"SELECT counted.{quote(name)} FROM ({totals_sql}) counted", totals_params)  # noqa: S611, S608
-                for name in ("total_rows", *sums)
+                for name in names
             }
         )
     )
     rows.query.select_related = queryset.query.select_related
     found = list(rows)
     if not found:
-        return {"total_rows": 0, **dict.fromkeys(sums, 0)}, []
-    first = found[0]
-    return {name: getattr(first, name) or 0 for name in ("total_rows", *sums)}, found
+        return dict.fromkeys(names, 0), []
+    return {name: getattr(found[0], name) or 0 for name in names}, found
 
 
 def assigned_to_me(membership: Membership, client_field: str = "client_id") -> Exists:
