@@ -4,6 +4,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from django.db import connection
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -37,3 +40,33 @@ def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def _settings_in_subprocess(env_overrides: dict[str, str], expression: str) -> str:
+    env = {key: value for key, value in os.environ.items() if key not in {"DB_PREPARED_STATEMENTS"}} | {
+        "SECRET_KEY": "x",
+        "DATABASE_URL": "postgres://caseload@127.0.0.1:5432/caseload",
+        **env_overrides,
+    }
+    code = f"import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'caseload.settings'; django.setup(); from django.conf import settings; print({expression})"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_postgresql_connections_prepare_statements_unless_turned_off():
+    options = "sorted((k, v) for k, v in settings.DATABASES['default']['OPTIONS'].items() if k != 'options')"
+    assert _settings_in_subprocess({}, options) == "[('prepare_threshold', 5), ('server_side_binding', True)]"
+    assert _settings_in_subprocess({"DB_PREPARED_STATEMENTS": "false"}, options) == "[]"
+
+
+@pytest.mark.django_db
+def test_a_statement_run_often_is_prepared_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    marker = "caseload_prepared_probe"
+    with connection.cursor() as cursor:
+        for _ in range(6):
+            cursor.execute(f"SELECT %s::int AS {marker}", [1])
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", [f"%{marker}%"])
+        assert cursor.fetchone()[0] == 1
