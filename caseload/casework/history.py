@@ -8,10 +8,12 @@ program, and how one row reads in the feed. Later apps add theirs with ``registe
     history.register(history.Source(key="session", kind="sessions", model="delivery.Session",
                                     date_field="date", render=render_session))
 
-Reading a page costs one SQL query per source, whatever the number of rows: each source's rows
-come newest first after the cursor, at most one page and one more row each
-(``ORDER BY date DESC, ... LIMIT page + 1``, on the ``(agency, client, -date)`` indexes); they are
-merged in Python and cut at the page size. Every entry has a total order key
+Reading a page costs at most two SQL queries per source, whatever the number of rows: first each
+source's newest keys after the cursor — dates and ids only, at most one page and one more row each
+(``ORDER BY date DESC, ... LIMIT page + 1``, on the ``(agency, client, -date)`` indexes) — merged in
+Python and cut at the page size; then, for the sources that made the page, their rows of it, whole,
+with what they show (reading every source's page of rows whole, to keep a page of them, built ten
+times the rows shown). Every entry has a total order key
 ``(day, stamp, source key, pk)`` — the day it happened (in the agency's time zone), then when it
 was recorded (which breaks ties within a day) — and the cursor of the next page is the key of the
 last entry shown, so pages never overlap and never skip a row, however sources interleave.
@@ -34,7 +36,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.html import strip_tags
@@ -198,8 +200,7 @@ class Entry:
 
     @cached_property
     def shown(self) -> Shown:
-        """What the entry shows, rendered when first asked: a page reads a source's rows for the
-        whole page and keeps the newest of all of them, so most rows read are never shown."""
+        """What the entry shows, rendered when first asked."""
         return self.source.render(self.row)
 
     @property
@@ -281,21 +282,25 @@ def staff_name(person) -> str:
     return getattr(user, "full_name", "") or getattr(user, "email", "")
 
 
+def _key(source: Source, value: Any, tie: Any, pk: int, zone: dt.tzinfo) -> Cursor:
+    """The order key of a row from its date, its tie-break (None when the source has none) and its pk."""
+    if source.by_datetime:
+        return Cursor(timezone.localtime(value, zone).date(), value, source.key, pk)
+    return Cursor(value, tie or EPOCH, source.key, pk)
+
+
 def _entry(source: Source, row: Any, zone: dt.tzinfo) -> Entry:
     value = getattr(row, source.date_field)
-    if source.by_datetime:
-        day, stamp, at = timezone.localtime(value, zone).date(), value, value
-    else:
-        stamp = getattr(row, source.tie_field) if source.tie_field else None
-        day, stamp, at = value, stamp or EPOCH, None
+    tie = getattr(row, source.tie_field) if source.tie_field and not source.by_datetime else None
+    key = _key(source, value, tie, row.pk, zone)
     who = staff_name(getattr(row, source.staff_fields[0])) if source.staff_fields else ""
     program = getattr(row, source.program_field) if source.program_field else None
     return Entry(
         source=source,
         row=row,
-        day=day,
-        stamp=stamp,
-        at=at,
+        day=key.day,
+        stamp=key.stamp,
+        at=value if source.by_datetime else None,
         who=who,
         program=program.name if program else "",
     )
@@ -310,31 +315,46 @@ def source_rows(
     program=None,
     staff=None,
     cursor: Cursor | None = None,
-    limit: int,
     zone: dt.tzinfo,
-) -> list[Any]:
-    """One source's rows for the page: one query (none when the filters exclude the source)."""
+) -> QuerySet | None:
+    """One source's rows the member may see after the cursor, newest first (None when the filters exclude the source)."""
     model = source.model_class
     queryset = (source.restrict or visible)(model.objects.for_agency(agency).filter(**{source.client_field: client}), membership)
     if source.where is not None:
         queryset = queryset.filter(source.where)
     if program is not None:
         if not source.program_field:
-            return []
+            return None
         queryset = queryset.filter(**{source.program_field: program})
     if staff is not None:
         if not source.staff_fields:
-            return []
+            return None
         queryset = queryset.filter(
             reduce(or_, (Q(**{name: staff.user_id if source.staff_is_user(name) else staff.pk}) for name in source.staff_fields))
         )
     if cursor is not None:
         before = _before(source, cursor, zone)
         if before is False:
-            return []
+            return None
         if before is not True:
             queryset = queryset.filter(before)
-    return list(queryset.select_related(*source.select).order_by(*source.ordering)[:limit])
+    return queryset.order_by(*source.ordering)
+
+
+def _newest_keys(source: Source, rows: QuerySet, limit: int, zone: dt.tzinfo) -> list[Cursor]:
+    """The order keys of the source's newest ``limit`` rows: their dates and ids only."""
+    if source.by_datetime or source.tie_field is None:
+        return [_key(source, value, None, pk, zone) for value, pk in rows.values_list(source.date_field, "pk")[:limit]]
+    return [
+        _key(source, value, tie, pk, zone) for value, tie, pk in rows.values_list(source.date_field, source.tie_field, "pk")[:limit]
+    ]
+
+
+def padded(ids: list[int]) -> list[int]:
+    """``ids`` repeated up to the next power of two: an ``IN`` list of a handful of lengths is a handful of
+    statements, which PostgreSQL prepares and plans once each, where a length of its own each time is planned
+    every time (Hibernate's "in clause parameter padding")."""
+    return ids + ids[-1:] * ((1 << (len(ids) - 1).bit_length()) - len(ids)) if ids else ids
 
 
 def client_history(
@@ -358,26 +378,31 @@ def client_history(
     wanted = set(kinds or ()) or {kind.key for kind in allowed}
     zone = agency_zone(agency)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-    entries: list[Entry] = []
+    readable: dict[str, QuerySet] = {}
+    keys: list[Cursor] = []
     for source in SOURCES.values():
         if source.kind not in wanted or not can(source.permission):
             continue
         rows = source_rows(
-            source,
-            agency=agency,
-            client=client,
-            membership=membership,
-            program=program,
-            staff=staff,
-            cursor=cursor,
-            limit=page_size + 1,
-            zone=zone,
+            source, agency=agency, client=client, membership=membership, program=program, staff=staff, cursor=cursor, zone=zone
         )
-        entries.extend(_entry(source, row, zone) for row in rows)
+        if rows is not None:
+            readable[source.key] = rows
+            keys += _newest_keys(source, rows, page_size + 1, zone)
+    keys.sort(reverse=True)
+    more = len(keys) > page_size
+    chosen: dict[str, list[int]] = {}
+    for key in keys[:page_size]:
+        chosen.setdefault(key.source, []).append(key.pk)
+    # The rows of the page, whole (with what they show), read again through the same filters: one
+    # that changed in between is left out, and the next page still starts after the last one shown.
+    entries = [
+        _entry(SOURCES[name], row, zone)
+        for name, pks in chosen.items()
+        for row in readable[name].filter(pk__in=padded(pks)).select_related(*SOURCES[name].select)
+    ]
     entries.sort(key=lambda entry: entry.key, reverse=True)
-    more = len(entries) > page_size
-    entries = entries[:page_size]
-    return Page(entries=entries, next_cursor=entries[-1].key if more else None, kinds=allowed)
+    return Page(entries=entries, next_cursor=entries[-1].key if more and entries else None, kinds=allowed)
 
 
 # --- Rendering helpers ------------------------------------------------------------------------------

@@ -135,7 +135,10 @@ def test_writing_is_not_allowed(api, person, worker):
 
 def test_it_runs_the_same_queries_for_few_rows_as_for_many(api, person, worker):
     caller = api.as_user(worker.user)
+    # One row of each kind the page will show: the page reads the rows of the sources that made it.
     make.note(person, worker, day(1))
+    make.communication(person, worker, day(1))
+    make.task(person.agency, worker, client=person, created=make.at(day(1), 8))
     caller.get(url(person))
     with CaptureQueriesContext(connection) as few:
         caller.get(url(person))
