@@ -44,7 +44,7 @@ from caseload.audit.models import AuditEvent
 from caseload.bench import data
 from caseload.bench.timing import Figure, figure_of, time_calls, timed_beside_floor
 from caseload.clients import matching
-from caseload.clients.models import Client, ClientImport, ClientPhone
+from caseload.clients.models import Client, ClientImport, ClientPhone, ClientSearchKey
 from caseload.clients.queries import CANDIDATE_LIMIT, name_search_statement, search_clients, shown_clients_statement
 from caseload.tenancy.models import Agency
 from caseload.tenancy.scoping import agency_scope, all_agencies
@@ -442,8 +442,10 @@ def bench_import(ctx: Context) -> list[Figure]:
         imported = client_import.imported_count
         failure = client_import.failure
         _remove_import(agency, client_import)
+        data.analyze((Client, ClientSearchKey, ClientPhone, AuditEvent, ClientImport))
         # The floor: the same clients, inserted bare (search fields and keys, no checks, audit or phones).
         floor_seconds = _bare_insert(agency, content)
+        data.analyze((Client, ClientSearchKey))
     figure = Figure(scenario=name, repetitions=1, rows=rows, rate_unit="rows/s")
     total = done - start
     figure.median_ms = round(total * 1000, 1)
@@ -657,6 +659,7 @@ def bench_outbox(ctx: Context) -> list[Figure]:
                     )
             finally:
                 _remove_messages(ids)
+                data.analyze((OutboundMessage, AuditEvent))
             figure = Figure(scenario=name, repetitions=1, rows=count, rate=round(count / seconds, 1), rate_unit="messages/s")
             figure.median_ms = round(seconds * 1000, 1)
             figure.floor_median_ms = round(floor * 1000, 1)
