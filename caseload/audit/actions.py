@@ -72,16 +72,19 @@ def event(
     object_type: str = "",
     object_id: str = "",
     object_repr: str = "",
+    agency_id: int | None = None,
 ) -> AuditEvent:
     """One audit event, not saved yet: ``record`` saves it; a writer that inserts it with its own
-    statement (the outbox's send) takes it from here, so every event says the same things."""
+    statement (the outbox's send) takes it from here, so every event says the same things.
+
+    ``agency=None, agency_id=...`` when only the agency's id is at hand (no query to load the agency)."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:200]
     actor = actor if getattr(actor, "is_authenticated", False) else None
     return AuditEvent(
-        agency=agency,
+        **({"agency_id": agency_id} if agency is None else {"agency": agency}),
         actor=actor,
         actor_label=actor.email if actor else "",
         action=action,

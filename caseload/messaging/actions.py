@@ -12,23 +12,26 @@ from __future__ import annotations
 
 import logging
 import random
+import re
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from email.utils import parseaddr
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 import phonenumbers
+import psycopg
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import DNS_NAME, EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
-from django.db import connections, router, transaction
+from django.db import DatabaseError, connections, models, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_scopes import get_scope
+from django_scopes import get_scope, scopes_disabled
 
 from caseload import rawrows
 from caseload.audit.actions import Action, event, record, record_change, snapshot
@@ -37,7 +40,7 @@ from caseload.messaging.models import CANCELLABLE, RETRYABLE, OutboundMessage
 from caseload.messaging.sms import get_sms_backend
 from caseload.tenancy.models import Agency
 from caseload.tenancy.permissions import membership_in
-from caseload.tenancy.scoping import ScopeError, agency_scope, all_agencies, current_agency
+from caseload.tenancy.scoping import RLS_SETTING, ScopeError, agency_scope, all_agencies, current_agency
 
 logger = logging.getLogger(__name__)
 
@@ -226,8 +229,13 @@ def describe_error(exc: BaseException) -> str:
 
 def email_message_id(message: OutboundMessage) -> str:
     """A Message-ID fixed by the row, so an MTA or provider given it twice can de-duplicate."""
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or str(DNS_NAME)
-    return f"<{message.uuid}@{domain}>"
+    return f"<{message.uuid}@{_message_id_domain(settings.DEFAULT_FROM_EMAIL)}>"
+
+
+@lru_cache(maxsize=16)
+def _message_id_domain(from_email: str) -> str:
+    """The domain of the sender's address (parsed once per address, not once per message), else the host's name."""
+    return parseaddr(from_email)[1].rpartition("@")[2] or str(DNS_NAME)
 
 
 def deliver(message: OutboundMessage) -> str:
@@ -257,87 +265,30 @@ def send_one(message_id: int | str) -> str:
     Returns "skipped" when the row is not there to claim (another worker has it, it was sent,
     cancelled, or is not due yet). Run it outside a transaction (tasks do): the claim must be
     committed before the provider is called, so that a crash leaves the row ``sending``.
+    A send is two round trips to the database, each committed on its own: the claim, and the row
+    marked sent with its audit event (see ``_SendWrites``).
     """
     pk = int(message_id)
-    with all_agencies():
-        message = _claim(pk, timezone.now())
+    writes = _SendWrites.of(connections[router.db_for_write(OutboundMessage)])
+    with writes.system_context():
+        message = writes.claim(pk, timezone.now())
         if message is None:
             return "skipped"
         try:
             provider_message_id = deliver(message)
         except Exception as exc:
             return _record_failure(message, exc)
-        return _record_sent(message, provider_message_id)
+        return _record_sent(message, provider_message_id, writes)
 
 
-def _claim(pk: int, now: datetime) -> OutboundMessage | None:
-    """Claim the message if it is queued and due, and read it back, in one statement (UPDATE ... RETURNING,
-    committed at once): half the round trips of an update and a get, and no query to compile."""
-    alias = router.db_for_write(OutboundMessage)
-    connection = connections[alias]
-    opts = OutboundMessage._meta
-    column = rawrows.Quoted(OutboundMessage, alias)
-
-    def value(name: str, given: Any) -> Any:
-        return opts.get_field(name).get_db_prep_save(given, connection)
-
-    # Identifiers come from the model, quoted; every value is a parameter.
-    sql = (
-        f"UPDATE {column.table} SET {column['status']} = %s, {column['claimed_at']} = %s, "  # noqa: S608
-        f"{column['attempts']} = {column['attempts']} + 1, {column['enqueued_at']} = NULL "
-        f"WHERE {column['pk']} = %s AND {column['status']} = %s AND {column['next_attempt_at']} <= %s "
-        f"RETURNING {rawrows.columns(OutboundMessage, alias)}"
+def _record_sent(message: OutboundMessage, provider_message_id: str, writes: _SendWrites) -> str:
+    # The agency by its id: the event needs no query for the agency itself.
+    sent = event(
+        agency=None, agency_id=message.agency_id, actor=None, action=Action.SEND, obj=message, changes={"status": [Status.SENDING, Status.SENT]}
     )
-    params = [Status.SENDING.value, value("claimed_at", now), pk, Status.QUEUED.value, value("next_attempt_at", now)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return None if row is None else rawrows.loader(OutboundMessage, alias)(row)
-
-
-def _record_sent(message: OutboundMessage, provider_message_id: str) -> str:
-    fields = {"status": Status.SENT, "sent_at": timezone.now(), "provider_message_id": (provider_message_id or "")[:200], "last_error": ""}
-    if message.sensitive:
-        fields.update(body="", html_body="")
-    sent = event(agency=message.agency, actor=None, action=Action.SEND, obj=message, changes={"status": [Status.SENDING, Status.SENT]})
-    connection = connections[router.db_for_write(OutboundMessage)]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(*_sent_statement(connection, message, fields, sent))
-    else:
-        with transaction.atomic():
-            # Also from ``uncertain``: a send slower than its lease that did complete is known sent.
-            OutboundMessage.objects.filter(
-                pk=message.pk, claimed_at=message.claimed_at, status__in=[Status.SENDING, Status.UNCERTAIN]
-            ).update(**fields)
-            sent.save(force_insert=True)
+    writes.mark_sent(message, timezone.now(), (provider_message_id or "")[:200], sent)
     logger.info("Outbox message %s sent (%s) after %s attempt(s)", message.pk, message.channel, message.attempts)
     return Status.SENT
-
-
-def _sent_statement(connection, message: OutboundMessage, fields: dict[str, Any], sent: AuditEvent) -> tuple[str, list[Any]]:
-    """The message marked sent (if still this claim's: also from ``uncertain``, a send slower than its lease
-    that did complete is known sent) and its audit event written, in one statement (a data-modifying
-    WITH) committed on its own: one round trip where a transaction took four, and both or neither."""
-    opts = OutboundMessage._meta
-    column, audit = rawrows.Quoted(OutboundMessage, connection.alias), rawrows.Quoted(AuditEvent, connection.alias)
-    inserted = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
-    # Identifiers come from the models, quoted; every value is a parameter.
-    sql = (
-        f"WITH sent AS (UPDATE {column.table} SET {', '.join(f'{column[name]} = %s' for name in fields)} "  # noqa: S608
-        f"WHERE {column['pk']} = %s AND {column['claimed_at']} = %s AND {column['status']} IN (%s, %s) RETURNING 1) "
-        f"INSERT INTO {audit.table} ({', '.join(audit[field.name] for field in inserted)}) "
-        f"VALUES ({', '.join(['%s'] * len(inserted))})"
-    )
-    params = [
-        *(opts.get_field(name).get_db_prep_save(value, connection) for name, value in fields.items()),
-        message.pk,
-        opts.get_field("claimed_at").get_db_prep_save(message.claimed_at, connection),
-        Status.SENDING.value,
-        Status.UNCERTAIN.value,
-        *(field.get_db_prep_save(field.pre_save(sent, True), connection) for field in inserted),
-    ]
-    return sql, params
 
 
 def _record_failure(message: OutboundMessage, exc: Exception) -> str:
@@ -346,9 +297,222 @@ def _record_failure(message: OutboundMessage, exc: Exception) -> str:
         fields = {"status": Status.FAILED, "last_error": error}
     else:
         fields = {"status": Status.QUEUED, "last_error": error, "next_attempt_at": timezone.now() + backoff(message.attempts)}
-    OutboundMessage.objects.filter(pk=message.pk, claimed_at=message.claimed_at, status=Status.SENDING).update(**fields)
+    with all_agencies():
+        OutboundMessage.objects.filter(pk=message.pk, claimed_at=message.claimed_at, status=Status.SENDING).update(**fields)
     logger.warning("Outbox message %s attempt %s failed (%s); now %s", message.pk, message.attempts, error, fields["status"])
     return fields["status"]
+
+
+def _literal(value: str) -> str:
+    """One of the outbox's own constants (a status: a plain word) as an SQL string literal."""
+    if not value.isidentifier():
+        raise ValueError(f"not a plain word: {value!r}")
+    return f"'{value}'"
+
+
+# The system context for one transaction (see _SendWrites), and, inside a caller's transaction, the scope in
+# force saved before it and put back after it.
+_ENTER_SYSTEM = f"SET LOCAL {RLS_SETTING} = ''"
+_SAVE_SCOPE = f"SELECT set_config('caseload.outbox_saved_scope', coalesce(current_setting('{RLS_SETTING}', true), ''), true)"
+_RESTORE_SCOPE = f"SELECT set_config('{RLS_SETTING}', current_setting('caseload.outbox_saved_scope'), true)"
+# What the database answers when the session does not hold the prepared statements this connection gave it (a
+# DISCARD ALL, a pooler handing out another server session) or holds one it did not expect, or when a table changed
+# under a cached plan: no such statement, already exists, cached plan must not change result type. Nothing ran.
+_LOST_PREPARED_STATEMENT = {"26000", "42P05", "0A000"}
+
+
+class _Session:
+    """What this process knows of one database session (the driver's connection): the send's statements prepared
+    on it, and whether to send them unprepared from now on."""
+
+    def __init__(self) -> None:
+        self.prepared: set[str] = set()
+        self.unprepared = False
+
+
+# Keyed by the session itself, so every connection object of this process that reaches a session shares one view of
+# it, and a session gone (closed, reconnected) takes its entry with it.
+_sessions: weakref.WeakKeyDictionary[Any, _Session] = weakref.WeakKeyDictionary()
+
+
+def _session(connection) -> _Session:
+    session = connection.connection
+    known = _sessions.get(session)
+    if known is None:
+        known = _sessions[session] = _Session()
+    return known
+
+
+class _Statement:
+    """One of the send's statements (``%s`` parameters), and its prepared form on PostgreSQL."""
+
+    def __init__(self, name: str, sql: str) -> None:
+        self.name, self.sql = name, sql
+        count = sql.count("%s")
+        numbered = iter(f"${n}" for n in range(1, count + 1))
+        self.prepare = f"PREPARE {name} AS " + re.sub("%s", lambda _match: next(numbered), sql)
+        self.execute = f"EXECUTE {name}({', '.join(['%s'] * count)})"
+
+
+class _SendWrites:
+    """A send's two writes on one database, built once per connection (not once per message).
+
+    ``claim``: one UPDATE ... RETURNING, committed at once, that both claims the message if it is queued
+    and due and reads it back (of two workers only one gets the row). ``mark_sent``: one statement (a
+    data-modifying WITH) that marks the row sent, if it is still this claim's (also from ``uncertain``:
+    a send slower than its lease that did complete is known sent), and inserts its audit event: both or
+    neither, committed on its own. A send is these two round trips and nothing else.
+
+    Both run in the system context (the worker serves every agency). On PostgreSQL each carries it: the
+    statement follows ``SET LOCAL <agency setting> = ''`` in the same round trip (several statements in
+    one simple query: one transaction), a setting local to that transaction, so a send spends no round
+    trips entering and leaving ``all_agencies()`` and leaves the connection's scope as it found it. Outside
+    a transaction (the worker's case) the statements are prepared once per database session (PREPARE, then
+    EXECUTE: no parsing, rewriting and planning per message, a third of the database's time for a send);
+    should the session have lost them (a DISCARD ALL, a pooler handing out another session), that write is
+    sent unprepared, and so are the next ones on that session. Inside a caller's transaction, where a
+    local setting would outlive the statement, they are sent unprepared, with the scope in force saved first
+    and put back last, still in one round trip. On SQLite (no row-level security, no data-modifying WITH)
+    the claim is the same UPDATE ... RETURNING and the record a transaction of two statements, in
+    ``all_agencies()``.
+
+    Identifiers come from the models, quoted; the statuses are literals; every other value is a parameter.
+    """
+
+    @classmethod
+    def of(cls, connection) -> _SendWrites:
+        writes = connection.__dict__.get("_caseload_send_writes")
+        if writes is None:
+            writes = connection.__dict__["_caseload_send_writes"] = cls(connection)
+        return writes
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+        alias = connection.alias
+        self.postgresql = connection.vendor == "postgresql"
+        self.server_side_binding = self.postgresql and connection.settings_dict["OPTIONS"].get("server_side_binding") is True
+        # With server-side binding: a client-side cursor of the current session, to merge parameters into the text.
+        self.merging_on: Any = None
+        self.merger: psycopg.ClientCursor | None = None
+        self.load = rawrows.loader(OutboundMessage, alias)
+        self.time_field = OutboundMessage._meta.get_field("sent_at")
+        column, audit = rawrows.Quoted(OutboundMessage, alias), rawrows.Quoted(AuditEvent, alias)
+        # Each statement finds its row by the primary key alone: the conditions on the status are one CASE, which
+        # no index can serve. Written as plain conditions, a prepared statement's generic plan (the same for every
+        # message) was seen to read the row through the due index (status, next attempt) instead, going through
+        # every due message of the queue to find one.
+        self.claim_statement = _Statement(
+            "caseload_outbox_claim",
+            f"UPDATE {column.table} SET {column['status']} = {_literal(Status.SENDING)}, {column['claimed_at']} = %s, "  # noqa: S608
+            f"{column['attempts']} = {column['attempts']} + 1, {column['enqueued_at']} = NULL "
+            f"WHERE {column['pk']} = %s "
+            f"AND CASE WHEN {column['status']} = {_literal(Status.QUEUED)} THEN {column['next_attempt_at']} <= %s ELSE false END "
+            f"RETURNING {rawrows.columns(OutboundMessage, alias)}",
+        )
+        self.audit_fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
+        # How each of the event's values goes to the database: text and ids as they are (get_db_prep_save would
+        # hand them back unchanged), the rest (its time, changes, IP address) through the field.
+        self.audit_preps = [
+            None if isinstance(field, models.CharField | models.TextField | models.IntegerField | models.ForeignKey) else field.get_db_prep_save
+            for field in self.audit_fields
+        ]
+        inserted = ", ".join(audit[field.name] for field in self.audit_fields)
+        self.sent_statements: dict[bool, _Statement] = {}
+        for sensitive in (False, True) if self.postgresql else ():
+            # A sensitive message's body is erased once it is sent.
+            erase = f", {column['body']} = '', {column['html_body']} = ''" if sensitive else ""
+            self.sent_statements[sensitive] = _Statement(
+                f"caseload_outbox_sent{'_erased' if sensitive else ''}",
+                f"WITH sent AS (UPDATE {column.table} SET {column['status']} = {_literal(Status.SENT)}, "  # noqa: S608
+                f"{column['sent_at']} = %s, {column['provider_message_id']} = %s, {column['last_error']} = ''{erase} "
+                f"WHERE {column['pk']} = %s AND CASE WHEN {column['status']} IN ({_literal(Status.SENDING)}, "
+                f"{_literal(Status.UNCERTAIN)}) THEN {column['claimed_at']} = %s ELSE false END RETURNING 1) "
+                f"INSERT INTO {audit.table} ({inserted}) VALUES ({', '.join(['%s'] * len(self.audit_fields))})",
+            )
+
+    def _time(self, value: datetime) -> Any:
+        """A time as the database takes it (on PostgreSQL the driver takes an aware datetime as it is)."""
+        return value if self.postgresql else self.time_field.get_db_prep_save(value, self.connection)
+
+    def system_context(self):
+        """What a send runs in: no agency scope for the ORM; on PostgreSQL its statements carry the database's side."""
+        return scopes_disabled() if self.postgresql else all_agencies()
+
+    def _run(self, cursor, statement: _Statement, params: list[Any], read: bool = False) -> None:
+        """Run the statement in the system context; ``read``: the cursor left on its rows."""
+        connection = self.connection
+        if not self.postgresql:
+            cursor.execute(statement.sql, params)
+            return
+        if not connection.get_autocommit():
+            # Inside a caller's transaction: unprepared (a lost prepared statement could not be retried here).
+            self._send(cursor, f"{_SAVE_SCOPE}; {_ENTER_SYSTEM}; {statement.sql}; {_RESTORE_SCOPE}", params, 2 if read else 0)
+            return
+        session = _session(connection)
+        if not session.unprepared:
+            prepare = statement.name not in session.prepared
+            batch = f"{statement.prepare}; {_ENTER_SYSTEM}; {statement.execute}" if prepare else f"{_ENTER_SYSTEM}; {statement.execute}"
+            try:
+                self._send(cursor, batch, params, (2 if prepare else 1) if read else 0)
+            except DatabaseError as exc:
+                if getattr(exc.__cause__, "sqlstate", None) not in _LOST_PREPARED_STATEMENT:
+                    raise
+                # Nothing ran (the batch is one transaction, stopped at its first error): send it unprepared.
+                logger.warning("Outbox statements unprepared on this database session from now on (%s)", exc)
+                session.unprepared = True
+            else:
+                session.prepared.add(statement.name)
+                return
+        self._send(cursor, f"{_ENTER_SYSTEM}; {statement.sql}", params, 1 if read else 0)
+
+    def _send(self, cursor, batch: str, params: list[Any], skip: int) -> None:
+        """Several statements in one round trip (the simple query protocol: one transaction outside a caller's),
+        the cursor moved ``skip`` results on. With server-side binding the driver takes several statements only
+        without parameters: they are merged into the text first, as client-side binding does."""
+        if self.server_side_binding:
+            session = self.connection.connection
+            if self.merging_on is not session:
+                self.merging_on, self.merger = session, psycopg.ClientCursor(session)
+            cursor.execute(self.merger.mogrify(batch, params))
+        else:
+            cursor.execute(batch, params)
+        for _skipped in range(skip):
+            cursor.nextset()
+
+    def claim(self, pk: int, now: datetime) -> OutboundMessage | None:
+        """The message, claimed (``sending``, one more attempt), if it was queued and due; else None."""
+        at = self._time(now)
+        with self.connection.cursor() as cursor:
+            self._run(cursor, self.claim_statement, [at, pk, at], read=True)
+            row = cursor.fetchone()
+        return None if row is None else self.load(row)
+
+    def mark_sent(self, message: OutboundMessage, sent_at: datetime, provider_message_id: str, sent: AuditEvent) -> None:
+        """The message marked sent if the claim is still its own, and its audit event written, together."""
+        connection = self.connection
+        if not self.postgresql:  # no data-modifying WITH: a transaction of two statements
+            fields = {"status": Status.SENT, "sent_at": sent_at, "provider_message_id": provider_message_id, "last_error": ""}
+            if message.sensitive:
+                fields.update(body="", html_body="")
+            with transaction.atomic(using=connection.alias):
+                OutboundMessage.objects.using(connection.alias).filter(
+                    pk=message.pk, claimed_at=message.claimed_at, status__in=[Status.SENDING, Status.UNCERTAIN]
+                ).update(**fields)
+                sent.save(force_insert=True, using=connection.alias)
+            return
+        params = [
+            self._time(sent_at),
+            provider_message_id,
+            message.pk,
+            self._time(message.claimed_at),
+            *(
+                value if prep is None or value is None else prep(value, connection)
+                for field, prep in zip(self.audit_fields, self.audit_preps, strict=True)
+                for value in (field.pre_save(sent, True),)
+            ),
+        ]
+        with connection.cursor() as cursor:
+            self._run(cursor, self.sent_statements[message.sensitive], params)
 
 
 def recover_stale_sends(now: datetime | None = None) -> int:

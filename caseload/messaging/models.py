@@ -75,7 +75,9 @@ class OutboundMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} to {self.to}"
+        # What get_channel_display() gives, without building the choices' dict on each call (the outbox
+        # writes it into every send's audit event).
+        return f"{_CHANNEL_LABELS.get(self.channel, self.channel)} to {self.to}"
 
     @property
     def can_retry(self) -> bool:
@@ -86,6 +88,7 @@ class OutboundMessage(models.Model):
         return self.status in CANCELLABLE
 
 
+_CHANNEL_LABELS = dict(OutboundMessage.Channel.choices)
 RETRYABLE = {OutboundMessage.Status.FAILED, OutboundMessage.Status.UNCERTAIN}
 CANCELLABLE = {OutboundMessage.Status.QUEUED, OutboundMessage.Status.FAILED, OutboundMessage.Status.UNCERTAIN}
 
