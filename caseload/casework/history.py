@@ -291,6 +291,7 @@ def _key(source: Source, value: Any, tie: Any, pk: int, zone: dt.tzinfo) -> Curs
 
 def _entry(source: Source, row: Any, zone: dt.tzinfo) -> Entry:
     value = getattr(row, source.date_field)
+    # A source dated by a time keeps the default tie field's name, which its model need not have.
     tie = getattr(row, source.tie_field) if source.tie_field and not source.by_datetime else None
     key = _key(source, value, tie, row.pk, zone)
     who = staff_name(getattr(row, source.staff_fields[0])) if source.staff_fields else ""
@@ -343,11 +344,9 @@ def source_rows(
 
 def _newest_keys(source: Source, rows: QuerySet, limit: int, zone: dt.tzinfo) -> list[Cursor]:
     """The order keys of the source's newest ``limit`` rows: their dates and ids only."""
-    if source.by_datetime or source.tie_field is None:
-        return [_key(source, value, None, pk, zone) for value, pk in rows.values_list(source.date_field, "pk")[:limit]]
-    return [
-        _key(source, value, tie, pk, zone) for value, tie, pk in rows.values_list(source.date_field, source.tie_field, "pk")[:limit]
-    ]
+    tie = source.tie_field if source.tie_field and not source.by_datetime else None
+    fields = [source.date_field, *([tie] if tie else []), "pk"]
+    return [_key(source, row[0], row[1] if tie else None, row[-1], zone) for row in rows.values_list(*fields)[:limit]]
 
 
 def padded(ids: list[int]) -> list[int]:

@@ -1277,7 +1277,6 @@ def import_clients(client_import: ClientImport, actor: Any, *, skip_duplicates: 
             number = next_client_number(agency)
             for offset, (client, _other) in enumerate(prepared):
                 client.client_number = number + offset
-            clients = [client for client, _other in prepared]
             _write_clients(client_import, actor, prepared)
             phones = [
                 ClientPhone(agency=agency, client=client, number=other, kind=ClientPhone.Kind.OTHER)
@@ -1288,15 +1287,15 @@ def import_clients(client_import: ClientImport, actor: Any, *, skip_duplicates: 
             finished = timezone.now()
             changes = {
                 "status": [Status.IMPORTING, Status.DONE],
-                "imported_count": [0, len(clients)],
-                "skipped_rows": [None, len(cleaned) - len(clients)],
+                "imported_count": [0, len(prepared)],
+                "skipped_rows": [None, len(cleaned) - len(prepared)],
             }
             finished_here = (
                 ClientImport.objects.for_agency(agency)
                 .filter(pk=client_import.pk, status=Status.IMPORTING)
                 .update(
                     status=Status.DONE,
-                    imported_count=len(clients),
+                    imported_count=len(prepared),
                     processed_rows=client_import.total_rows,
                     finished_at=finished,
                     rows=[],
