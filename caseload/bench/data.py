@@ -33,6 +33,8 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
 
 from caseload.accounts.models import User
@@ -150,6 +152,7 @@ def build(clients: int, *, log: Callable[[str], None] = lambda _line: None) -> D
     started = time.perf_counter()
     agency = demo.seed_agency(SPEC, clients)
     with all_agencies():
+        _renumber_phones(agency)
         staff = _staff(agency, clients)
         programs = _programs(agency)
         service_types, grants = _services_setup(agency)
@@ -183,6 +186,36 @@ def build(clients: int, *, log: Callable[[str], None] = lambda _line: None) -> D
             "programs": len(programs),
         }
     return DataSet(agency=agency, clients=total, seconds=round(time.perf_counter() - started, 2), built=built, counts=counts)
+
+
+def _renumber_phones(agency: Agency) -> None:
+    """Give the clients of a data set built before ``demo.demo_phone`` the numbers it gives now, in place.
+
+    Those sets had the 555 exchange's 10,000 numbers for all their clients (eighty clients to a number at a
+    million): client ``n`` (the ``n - 1``-th generated) beyond the first 10,000 had the number of client
+    ``(n - 1) % 10,000 + 1``. A set holding none of those (built since) is left as it is, after one indexed look.
+    """
+    block, exchanges = demo.PHONE_BLOCK, demo.PHONE_EXCHANGES
+    old = Client.objects.filter(
+        agency=agency,
+        client_number__gt=block,
+        client_number__lte=block * exchanges,  # further on, the exchanges come round to 555 again
+        phone__gte="+1416555",
+        phone__lt="+1416556",
+    )
+    if not old.exists():
+        return
+    index = F("client_number") - 1
+    text = functools.partial(Cast, output_field=models.CharField())
+    old.update(
+        phone=Concat(
+            Value("+1416"),
+            LPad(text(Value(555) + index / block % exchanges), 3, Value("0")),
+            LPad(text(index % block), 4, Value("0")),
+            output_field=models.CharField(),
+        )
+    )
+    analyze((Client,))
 
 
 def _generated_up_to(agency: Agency) -> int:

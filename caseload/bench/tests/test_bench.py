@@ -182,3 +182,33 @@ def test_the_load_configuration_reaches_wrk_as_a_lua_table():
     """Names with quotes, backslashes and any script go through to wrk's script unchanged."""
     text = load.lua({"names": ['O"Brien', "back\\slash", "two\nlines", "سعد"], "count": 3, "on": True})
     assert text == '{["names"] = {"O\\"Brien", "back\\\\slash", "two\\nlines", "سعد"}, ["count"] = 3, ["on"] = true}'
+
+
+def test_generated_clients_have_a_phone_number_of_their_own():
+    from caseload.clients.matching import normalise_phone
+    from caseload.tenancy import demo
+
+    # The demo's first 10,000 keep the fictional 555 exchange they always had.
+    assert [demo.demo_phone(i) for i in (0, 1, 9999)] == ["+14165550000", "+14165550001", "+14165559999"]
+    sample = [demo.demo_phone(i) for i in sorted({*range(0, 1_000_000, 7), 999_999})]
+    assert len(set(sample)) == len(sample)  # no two clients of a million share one
+    assert all(normalise_phone(number) == number for number in sample[::997])  # valid numbers, in E.164 form
+
+
+@pytest.mark.django_db
+def test_a_data_set_built_with_the_old_numbers_gets_the_new_ones_in_place(monkeypatch):
+    from caseload.tenancy import demo
+
+    monkeypatch.setattr(demo, "PHONE_BLOCK", 10)
+    dataset = data.build(40)
+    with all_agencies():
+        clients = Client.objects.filter(agency=dataset.agency).exclude(phone="")
+        # As sets were built before: the 555 exchange's numbers over and over (here every 10 clients).
+        for client in clients:
+            client.phone = f"+1416555{(client.client_number - 1) % 10:04d}"
+            client.save(update_fields=["phone"])
+        assert clients.values("phone").distinct().count() <= 10 < clients.count()
+        data.build(40)
+        numbers = dict(clients.values_list("client_number", "phone"))
+        assert numbers == {number: demo.demo_phone(number - 1) for number in numbers}
+        assert Client.objects.filter(agency=dataset.agency, phone="").exists()  # those without a number still have none
