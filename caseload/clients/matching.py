@@ -210,6 +210,33 @@ def name_similarity(
     return total / len(probe_tokens), sounds
 
 
+def name_similarities(probe_tokens: list[str], names: list[list[str]]) -> list[float]:
+    """name_similarity's first value for each of ``names`` (each its folded tokens), against one probe.
+
+    Each distinct token of the names is compared once with each of the probe's, in one pass per probe
+    token, and each name then summed as name_similarity sums it: the duplicate check of an import
+    compares every row with the few clients born the same day (some 50,000 names for a file of 10,000
+    rows, hardly a token pair twice), and a call of name_similarity for each took half as long again.
+    """
+    if not probe_tokens:
+        return [0.0] * len(names)
+    position: dict[str, int] = {}
+    for name in names:
+        for token in name:
+            position.setdefault(token, len(position))
+    distinct = list(position)
+    columns = [[value for value, _sounds in token_similarities(token, distinct)] for token in probe_tokens]
+    found = []
+    for name in names:
+        total = 0.0
+        if name:
+            at = [position[token] for token in name]
+            for column in columns:
+                total += max([column[index] for index in at])
+        found.append(total / len(probe_tokens))
+    return found
+
+
 def _name_miss(similarity: float) -> float:
     """What a name similarity leaves missing of a match (all of it below MIN_NAME_EVIDENCE)."""
     return 1.0 if similarity < MIN_NAME_EVIDENCE else 1.0 - similarity

@@ -15,6 +15,8 @@ from caseload.clients.matching import (
     Person,
     fold,
     is_likely_duplicate,
+    name_similarities,
+    name_similarity,
     normalise_phone,
     phonetic_key,
     score,
@@ -132,3 +134,14 @@ def test_token_similarities_are_the_better_measure_raised_for_prefixes_parts_and
     probe = pairs[0][0]
     candidates = [candidate for _probe, candidate in pairs]
     assert token_similarities(probe, candidates) == [plain_similarity(probe, candidate) for candidate in candidates]
+
+
+FOLDED_NAMES = st.lists(
+    st.sampled_from(["anna", "ana", "hanna", "jon", "john", "johnson", "lee", "leigh", "li", "smith", "van", "an"]), max_size=3
+)
+
+
+@given(probe=FOLDED_NAMES, names=st.lists(FOLDED_NAMES, max_size=8))
+def test_name_similarities_are_name_similarity_for_each_name(probe, names):
+    """name_similarities is written for speed (an import's duplicate check compares each row with many clients)."""
+    assert name_similarities(probe, names) == [name_similarity(probe, name)[0] for name in names]
