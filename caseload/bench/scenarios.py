@@ -45,7 +45,13 @@ from caseload.bench import data
 from caseload.bench.timing import Figure, figure_of, time_calls, timed_beside_floor
 from caseload.clients import matching
 from caseload.clients.models import Client, ClientImport, ClientPhone, ClientSearchKey
-from caseload.clients.queries import CANDIDATE_LIMIT, name_search_statement, search_clients, shown_clients_statement
+from caseload.clients.queries import (
+    CANDIDATE_LIMIT,
+    birth_search_statement,
+    name_search_statement,
+    search_clients,
+    shown_clients_statement,
+)
 from caseload.tenancy.models import Agency
 from caseload.tenancy.scoping import agency_scope, all_agencies
 
@@ -144,7 +150,7 @@ def search_cases(agency: Agency) -> dict[str, tuple[list[str], Callable[[str], l
     return {
         # Name search sends two statements: the candidates (the search-key lookup a subquery, with the names
         # ranking reads), then the clients shown, whole. Phone search: the clients holding the number as an
-        # additional one, then the candidates. Date of birth: the candidates.
+        # additional one, then the candidates. Date of birth: the candidates' fields, then the clients shown.
         "search: misspelt name": (names, lambda text: [name_search_statement(agency, text), _shown(agency, text)]),
         "search: phone": (
             phones,
@@ -155,7 +161,10 @@ def search_cases(agency: Agency) -> dict[str, tuple[list[str], Callable[[str], l
                 base.filter(phone=matching.normalise_phone(text))[:CANDIDATE_LIMIT],
             ],
         ),
-        "search: date of birth": (births, lambda text: [base.filter(date_of_birth=text)[:CANDIDATE_LIMIT]]),
+        "search: date of birth": (
+            births,
+            lambda text: [birth_search_statement(agency, date.fromisoformat(text)), _shown(agency, text)],
+        ),
     }
 
 

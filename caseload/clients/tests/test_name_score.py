@@ -203,3 +203,28 @@ def test_the_stored_search_columns_and_keys_read_name_by_name_are_the_whole_name
     assert fields["name_phonetic"] == phonetic_key(whole)[:400]
     assert search_keys(*parts) == _whole_name_keys(*parts)
     assert search_keys(*parts) == search_keys(*parts)  # a second time, from the caches
+
+
+@pytest.mark.django_db
+def test_birth_search_finds_ranks_and_loads_what_the_general_path_does(agency, other_agency, register, django_assert_num_queries):
+    """Date-of-birth search without filters reads the candidates' ranking fields and loads only the clients shown:
+    the same clients, scores, reasons and order as through a queryset of the clients, in two statements."""
+    born = date(1988, 6, 1)
+    names = [("Amina", "Haddad"), ("Zoë", "Abbott"), ("amina", "haddad"), ("Li", ""), ("Ömer", "Çelik"), ("Bruno", "Costa")]
+    people = [register(agency, given_name=given, family_name=family, date_of_birth=born) for given, family in names]
+    register(agency, given_name="Amina", family_name="Haddad", date_of_birth=date(1988, 6, 2))
+    register(other_agency, given_name="Amina", family_name="Haddad", date_of_birth=born)
+    with agency_scope(agency):
+        Client.objects.filter(pk=people[4].pk).update(status=Client.Status.ARCHIVED)
+        Client.objects.filter(pk=people[5].pk).update(status=Client.Status.MERGED)
+        for status in (None, Client.Status.ACTIVE, Client.Status.ARCHIVED):
+            base = filter_clients(Client.objects.for_agency(agency), agency=agency, status=status)
+            for limit in (25, 2):
+                fast = search_clients(agency, "1988-06-01", limit=limit, status=status)
+                general = search_clients(agency, "1988-06-01", limit=limit, base=base)
+                assert [(m.client.pk, m.score, m.reasons) for m in fast] == [(m.client.pk, m.score, m.reasons) for m in general]
+                assert [m.client.date_of_birth for m in fast] == [born] * len(fast)  # whole clients
+        everyone = [m.client.pk for m in search_clients(agency, "1988-06-01")]
+        assert set(everyone) == {person.pk for person in people[:5]}  # merged and other agencies' left out
+        with django_assert_num_queries(2):
+            search_clients(agency, "1988-06-01")
