@@ -705,6 +705,18 @@ def _person(ref: int, tokens: list[str], dob: date | None, phones: Iterable[str]
     return _Person(ref, tokens, " ".join(sorted(tokens)), dob, {p for p in phones if p}, email_folded)
 
 
+def _row_person(clean: CleanRow) -> _Person:
+    """A cleaned row of the file as the duplicate rules compare it."""
+    data = clean.data
+    return _person(
+        clean.row,
+        matching.name_tokens(data["given_name"], data["family_name"], data["preferred_name"]),
+        data["date_of_birth"],
+        [data["phone"], clean.other_phone],
+        matching.fold_email(data["email"]),
+    )
+
+
 def _similar_names(probe: _Person, candidates: list[_Person]) -> list[_Person]:
     """The candidates whose name is similar to the probe's (matching.name_similarity at least SIMILAR_NAME),
     compared all at once (matching.name_similarities)."""
@@ -841,16 +853,7 @@ def find_duplicates(agency: Agency, rows: list[CleanRow]) -> list[dict[str, Any]
     "client_number", "name"}`` for an existing client, ``{"row", "reasons", "same_as_row"}`` for an
     earlier row.
     """
-    people = [
-        _person(
-            clean.row,
-            matching.name_tokens(clean.data["given_name"], clean.data["family_name"], clean.data["preferred_name"]),
-            clean.data["date_of_birth"],
-            [clean.data["phone"], clean.other_phone],
-            matching.fold_email(clean.data["email"]),
-        )
-        for clean in rows
-    ]
+    people = [_row_person(clean) for clean in rows]
     existing = _existing_clients(agency, people)
     in_file = _Index(per_key=1)
     duplicates: list[dict[str, Any]] = []

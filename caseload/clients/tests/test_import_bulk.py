@@ -402,16 +402,7 @@ def expected_duplicates(agency, rows: list[importing.CleanRow]) -> list[dict]:
         for client in clients
     ]
     by_pk = {client.pk: client for client in clients}
-    file = [
-        importing._person(
-            row.row,
-            matching.name_tokens(row.data["given_name"], row.data["family_name"], row.data["preferred_name"]),
-            row.data["date_of_birth"],
-            [row.data["phone"], row.other_phone],
-            matching.fold_email(row.data["email"]),
-        )
-        for row in rows
-    ]
+    file = [importing._row_person(row) for row in rows]
     entries = []
     for position, person in enumerate(file):
         found = rule_matches(existing, person, importing.FUZZY_DOB_LIMIT)
