@@ -7,8 +7,11 @@ import shutil
 from io import StringIO
 
 import pytest
+from axes.models import AccessLog
+from django.contrib.sessions.models import Session
 from django.core.management import call_command
 
+from caseload.audit.models import AuditEvent
 from caseload.bench import data, growth, load
 from caseload.bench.timing import Figure
 from caseload.casework import history as casework_history
@@ -89,6 +92,10 @@ def test_every_scenario_runs_once_on_a_tiny_data_set_and_the_json_has_every_figu
     with all_agencies():
         assert Client.objects.count() == 50
         assert not OutboundMessage.objects.filter(kind="bench").exists()
+        # Nor is what the pages and the load add as they go: audited reads, case notes, log-ins and sessions.
+        assert CaseNote.objects.count() == result["data_set"]["case_notes"]
+        assert not AuditEvent.objects.filter(action=AuditEvent.Action.VIEW).exists()
+        assert not Session.objects.exists() and not AccessLog.objects.exists()
 
 
 @pytest.mark.django_db
