@@ -38,6 +38,8 @@ BATCH = "casework.batch"
 # Runs remembered per session so a second click on "Create" opens the batch made by the first.
 REMEMBERED_RUNS = 20
 SESSION_RUNS = "casework_batch_runs"
+# The id of the batch bar's form (casework/_batch_bar.html), which the lists' checkboxes belong to.
+BATCH_FORM_ID = "batch-selection"
 
 
 def _client_name(client: Client) -> str:
@@ -50,10 +52,13 @@ def _client_link(client: Client) -> str:
     return reverse("clients:detail", args=[client.pk])
 
 
-def _checkbox(form_id: str):
+def select_cell(form_id: str):
+    """A client's checkbox for the form ``form_id``, as a function of the client (the label translated once, not per row)."""
+    # Named by number: the row shows it too, and the name stays once in the page (search and tests count it).
+    label_of = str(_("Select client number %(number)s"))
+
     def cell(client: Client) -> str:
-        # Named by number: the row shows it too, and the name stays once in the page (search and tests count it).
-        label = _("Select client number %(number)s") % {"number": client.client_number}
+        label = label_of % {"number": client.client_number}
         return format_html(
             '<input type="checkbox" class="batch-check" name="client" value="{}" form="{}" aria-label="{}">',
             client.pk,
@@ -66,7 +71,7 @@ def _checkbox(form_id: str):
 
 def select_column(form_id: str) -> Column:
     """A column of checkboxes that belong to the form ``form_id`` (outside the table, so tables need no form of their own)."""
-    return Column("select", format_html('<span class="visually-hidden">{}</span>', _("Select")), value=_checkbox(form_id))
+    return Column("select", format_html('<span class="visually-hidden">{}</span>', _("Select")), value=select_cell(form_id))
 
 
 def _add_errors(form: forms.Form, error: ValidationError, aliases: dict[str, str] | None = None) -> None:

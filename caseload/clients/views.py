@@ -106,6 +106,7 @@ class Row:
     born: str
     phone: str
     reasons: list[str]
+    select: str = ""  # the batch actions' checkbox (when the member may run them)
 
 
 @perm_required(CLIENTS_VIEW)
@@ -131,6 +132,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
         # The status alone (the usual case: active clients) keeps name search on its fast path.
         base = clients if filter_form.narrows_beyond_status() else None
         matches = search_clients(request.agency, search, limit=SEARCH_LIMIT, base=base, status=status)
+        select = _batch_select_cell() if has_perm(request, "casework.batch") else None
         context["results"] = [
             Row(
                 client=match.client,
@@ -139,6 +141,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
                 born=birth_text(match.client),
                 phone=display_phone(match.client.phone),
                 reasons=[str(reason) for reason in match.reasons],
+                select=select(match.client) if select else "",
             )
             for match in matches
         ]
@@ -146,13 +149,13 @@ def client_list(request: HttpRequest) -> HttpResponse:
         return render(request, "clients/list.html", context)
     archived = status == Client.Status.ARCHIVED
     # A checkbox per client for batch actions (casework.batch_views; the bar is casework/_batch_bar.html).
-    from caseload.casework.batch_views import select_column
+    from caseload.casework.batch_views import BATCH_FORM_ID, select_column
 
     table = Table(
         request,
         clients,
         columns=[
-            *([select_column("batch-selection")] if has_perm(request, "casework.batch") else []),
+            *([select_column(BATCH_FORM_ID)] if has_perm(request, "casework.batch") else []),
             Column(
                 "name",
                 _("Name"),
@@ -182,6 +185,12 @@ def client_list(request: HttpRequest) -> HttpResponse:
         empty_icon="users",
     )
     return table_response(request, "clients/list.html", {**context, "table": table}, table)
+
+
+def _batch_select_cell():
+    from caseload.casework.batch_views import BATCH_FORM_ID, select_cell
+
+    return select_cell(BATCH_FORM_ID)
 
 
 def initials(client: Client) -> str:

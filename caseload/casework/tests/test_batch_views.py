@@ -49,7 +49,7 @@ class TestTheClientsList:
     def test_search_results_can_be_ticked_too(self, as_user, caseworker, agency):
         amina = a_client(agency)
         page = text(as_user(caseworker).get(reverse("clients:list"), {"q": "Haddad"}))
-        assert f'name="client" value="{amina.pk}" form="batch-selection"' in page
+        assert f'name="client" value="{amina.pk}" form="batch-selection" aria-label="Select client number {amina.client_number}"' in page
         assert "With the 1 client found" in page
 
     def test_a_role_without_batch_sees_neither_checkboxes_nor_bar(self, as_user, agency):
@@ -57,6 +57,8 @@ class TestTheClientsList:
         front_desk = make_member(agency, "Front desk").user
         page = text(as_user(front_desk).get(reverse("clients:list")))
         assert "batch-selection" not in page and 'name="client"' not in page
+        found = text(as_user(front_desk).get(reverse("clients:list"), {"q": "Haddad"}))
+        assert "Haddad" in found and 'name="client"' not in found and "Select client number" not in found
 
 
 class TestTheSteps:
