@@ -219,3 +219,39 @@ def test_a_data_set_built_with_the_old_numbers_gets_the_new_ones_in_place(monkey
         numbers = dict(clients.values_list("client_number", "phone"))
         assert numbers == {number: demo.demo_phone(number - 1) for number in numbers}
         assert Client.objects.filter(agency=dataset.agency, phone="").exists()  # those without a number still have none
+
+
+@pytest.mark.django_db
+def test_a_run_removes_what_it_added_for_its_agency_and_nothing_of_another():
+    import datetime as dt
+
+    from django.test import Client as WebClient
+
+    from caseload.audit.actions import record
+    from caseload.bench.scenarios import data_set_kept
+    from caseload.casework.tests.history_helpers import a_client, note
+    from caseload.testing.factories import make_agency, make_member
+
+    bench, other = make_agency(), make_agency()
+    worker, neighbour = make_member(bench), make_member(other)
+    kept_note = note(a_client(bench), worker, dt.date(2026, 1, 5))
+    day = dt.date(2026, 11, 2)
+
+    def activity(member):
+        """What a page or the load leaves: a note, an audited read, a log-in (session and access record)."""
+        client = a_client(member.agency, given="Leila")
+        written = note(client, member, day)
+        record(agency=member.agency, actor=member.user, action=AuditEvent.Action.VIEW, obj=client)
+        WebClient().force_login(member.user)  # a session, and django-axes's record of the log-in
+        return written
+
+    with data_set_kept(bench):
+        mine, theirs = activity(worker), activity(neighbour)
+
+    with all_agencies():
+        notes = set(CaseNote.objects.values_list("pk", flat=True))
+        assert kept_note.pk in notes and theirs.pk in notes and mine.pk not in notes
+        views = AuditEvent.objects.filter(action=AuditEvent.Action.VIEW)
+        assert list(views.values_list("agency_id", flat=True)) == [other.pk]
+    assert list(AccessLog.objects.values_list("username", flat=True)) == [neighbour.user.email]
+    assert [session.get_decoded()["_auth_user_id"] for session in Session.objects.all()] == [str(neighbour.user.pk)]
