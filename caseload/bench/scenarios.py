@@ -51,9 +51,9 @@ from caseload.casework.models import CaseNote
 from caseload.clients import matching
 from caseload.clients.models import Client, ClientImport, ClientPhone, ClientSearchKey
 from caseload.clients.queries import (
-    CANDIDATE_LIMIT,
     birth_search_statement,
     name_search_statement,
+    phone_search_statement,
     search_clients,
     shown_clients_statement,
 )
@@ -145,7 +145,6 @@ def _shown(agency: Agency, text: str) -> tuple[str, list]:
 def search_cases(agency: Agency) -> dict[str, tuple[list[str], Callable[[str], list[Statement]]]]:
     """Per search scenario: the sample queries, and the statements search sends for each (its floor)."""
     rng = random.Random(2026)
-    base = Client.objects.for_agency(agency).filter(agency=agency).exclude(status=Client.Status.MERGED)
     named = [c for c in sample_clients(agency, SAMPLES * 2) if matching.tokens(c.given_name) and matching.tokens(c.family_name)]
     names = [typo(f"{c.given_name} {c.family_name}", rng) for c in named[:SAMPLES]]
     phones = [
@@ -154,18 +153,10 @@ def search_cases(agency: Agency) -> dict[str, tuple[list[str], Callable[[str], l
     births = [c.date_of_birth.isoformat() for c in sample_clients(agency, SAMPLES, date_of_birth__isnull=False)]
     return {
         # Name search sends two statements: the candidates (the search-key lookup a subquery, with the names
-        # ranking reads), then the clients shown, whole. Phone search: the clients holding the number as an
-        # additional one, then the candidates. Date of birth: the candidates' fields, then the clients shown.
+        # ranking reads), then the clients shown, whole. Phone search: its candidates, whole (the number theirs or
+        # an additional one of theirs). Date of birth: the candidates' fields, then the clients shown.
         "search: misspelt name": (names, lambda text: [name_search_statement(agency, text), _shown(agency, text)]),
-        "search: phone": (
-            phones,
-            lambda text: [
-                ClientPhone.objects.for_agency(agency)
-                .filter(agency=agency, number=matching.normalise_phone(text))
-                .values_list("client_id", flat=True)[:CANDIDATE_LIMIT],
-                base.filter(phone=matching.normalise_phone(text))[:CANDIDATE_LIMIT],
-            ],
-        ),
+        "search: phone": (phones, lambda text: [phone_search_statement(agency, matching.normalise_phone(text))]),
         "search: date of birth": (
             births,
             lambda text: [birth_search_statement(agency, date.fromisoformat(text)), _shown(agency, text)],

@@ -228,3 +228,44 @@ def test_birth_search_finds_ranks_and_loads_what_the_general_path_does(agency, o
         assert set(everyone) == {person.pk for person in people[:5]}  # merged and other agencies' left out
         with django_assert_num_queries(2):
             search_clients(agency, "1988-06-01")
+
+
+@pytest.mark.django_db
+def test_phone_search_finds_ranks_and_loads_what_the_general_path_does(agency, other_agency, register, django_assert_num_queries):
+    """Phone search without filters reads its candidates whole in one statement, additional numbers included:
+    the same clients, scores, reasons and order as through a queryset of the clients."""
+    from caseload.clients.models import ClientPhone
+
+    number = "+16135550142"
+    holders = [
+        register(agency, given_name=given, family_name=family, phone="613 555 0142")
+        for given, family in [("Amina", "Haddad"), ("Zoë", "Abbott"), ("Ömer", "Çelik"), ("Bruno", "Costa")]
+    ]
+    second = register(agency, given_name="Li", family_name="Wei", phone="416 234 5678")
+    both = register(agency, given_name="Kwame", family_name="Mensah", phone="613 555 0142")
+    register(agency, given_name="Amina", family_name="Haddad", phone="613 555 0143")
+    theirs = register(other_agency, given_name="Amina", family_name="Haddad", phone="613 555 0142")
+    with agency_scope(agency):
+        ClientPhone.objects.create(agency=agency, client=second, number=number, kind=ClientPhone.Kind.WORK)
+        ClientPhone.objects.create(agency=agency, client=both, number=number, kind=ClientPhone.Kind.WORK)
+        Client.objects.filter(pk=holders[2].pk).update(status=Client.Status.ARCHIVED)
+        Client.objects.filter(pk=holders[3].pk).update(status=Client.Status.MERGED)
+    with agency_scope(other_agency):
+        ClientPhone.objects.create(agency=other_agency, client=theirs, number=number)
+    with agency_scope(agency):
+        for typed in ("613-555-0142", "+1 (613) 555 0142"):
+            for status in (None, Client.Status.ACTIVE, Client.Status.ARCHIVED):
+                base = filter_clients(Client.objects.for_agency(agency), agency=agency, status=status)
+                for limit in (25, 2):
+                    fast = search_clients(agency, typed, limit=limit, status=status)
+                    general = search_clients(agency, typed, limit=limit, base=base)
+                    assert [(m.client.pk, m.score, m.reasons) for m in fast] == [
+                        (m.client.pk, m.score, m.reasons) for m in general
+                    ]
+                    assert all(m.client.given_name for m in fast)  # whole clients
+        found = {m.client.pk: m.reasons for m in search_clients(agency, "613 555 0142")}
+        # Merged profiles and other agencies' clients left out; the additional number found and flagged.
+        assert set(found) == {holders[0].pk, holders[1].pk, holders[2].pk, second.pk, both.pk}
+        assert matching.REASON_SAME_PHONE in found[second.pk]
+        with django_assert_num_queries(1):
+            search_clients(agency, "613 555 0142")
