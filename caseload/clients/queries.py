@@ -224,6 +224,9 @@ def search_clients(
     if kind == "date" and base is None:
         born = _parse_date(text)
         return [] if born is None else _ranked_by_birth(agency, born, limit, status)
+    phone = matching.normalise_phone(text) if kind == "number" and len(re.sub(r"\D", "", text)) >= 7 else None
+    if phone and base is None:
+        return _ranked_by_phone(agency, phone, limit, status)
     clients = _searched_clients(agency, base, status)
     if kind == "date":
         born = _parse_date(text)
@@ -239,9 +242,6 @@ def search_clients(
         digits = re.sub(r"\D", "", text)
         if len(digits) < 7:
             return [ClientMatch(client=client, score=1.0, reasons=[matching.REASON_CLIENT_NUMBER]) for client in clients.filter(client_number=int(digits))]
-        phone = matching.normalise_phone(text)
-        if phone and base is None:
-            return _ranked_by_phone(agency, phone, limit, status)
         owners = _additional_phone_owners(agency, phone=phone) if phone else _additional_phone_owners(agency, digits=digits)
         found = clients.filter(phone=phone) if phone else clients.filter(phone__endswith=digits)
         if owners:
@@ -300,11 +300,14 @@ def phone_search_statement(agency: Agency, phone: str, status: str | None = None
     if status:
         where.append(f"{q['status']} = %s")
         params.append(status)
+    # The two ways of holding the number as one set of ids (a UNION: each side read through its own index),
+    # where "number = … OR id IN (…)" made PostgreSQL read every client of the agency.
+    holders = f"SELECT {q['pk']} FROM {q.table} WHERE {q['agency']} = %s AND {q['phone']} = %s UNION {owners}"  # noqa: S608
     sql = (
         f"SELECT {rawrows.columns(Client, alias)}, {q['pk']} IN ({owners}) FROM {q.table} "  # noqa: S608
-        f"WHERE {' AND '.join(where)} AND ({q['phone']} = %s OR {q['pk']} IN ({owners})) LIMIT %s"
+        f"WHERE {' AND '.join(where)} AND {q['pk']} IN ({holders}) LIMIT %s"
     )
-    return sql, [*params, phone, agency.pk, phone, CANDIDATE_LIMIT]
+    return sql, [*params, agency.pk, phone, agency.pk, phone, CANDIDATE_LIMIT]
 
 
 def _ranked_by_phone(agency: Agency, phone: str, limit: int, status: str | None) -> list[ClientMatch]:
