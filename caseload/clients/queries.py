@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from caseload import rawrows
 from caseload.clients import matching
-from caseload.clients.models import Client, ClientSearchKey, PrivacyStatement
+from caseload.clients.models import Client, ClientPhone, ClientSearchKey, PrivacyStatement
 from caseload.tenancy.models import Agency
 
 # Enough rows for a good ranking without pulling a large agency into memory.
@@ -191,8 +191,6 @@ def name_candidates(base: QuerySet, text: str) -> QuerySet:
 
 def _additional_phone_owners(agency: Agency, phone: str = "", digits: str = "") -> frozenset[int]:
     """Clients of ``agency`` with ``phone`` (E.164), or a number ending in ``digits``, among their additional numbers."""
-    from caseload.clients.models import ClientPhone
-
     numbers = ClientPhone.objects.for_agency(agency).filter(agency=agency)
     numbers = numbers.filter(number=phone) if phone else numbers.filter(number__endswith=digits)
     return frozenset(numbers.values_list("client_id", flat=True)[:CANDIDATE_LIMIT])
@@ -224,7 +222,8 @@ def search_clients(
     if kind == "date" and base is None:
         born = _parse_date(text)
         return [] if born is None else _ranked_by_birth(agency, born, limit, status)
-    phone = matching.normalise_phone(text) if kind == "number" and len(re.sub(r"\D", "", text)) >= 7 else None
+    digits = re.sub(r"\D", "", text) if kind == "number" else ""
+    phone = matching.normalise_phone(text) if len(digits) >= 7 else None
     if phone and base is None:
         return _ranked_by_phone(agency, phone, limit, status)
     clients = _searched_clients(agency, base, status)
@@ -239,7 +238,6 @@ def search_clients(
         found = clients.filter(email_folded__contains=email)[:CANDIDATE_LIMIT]
         return _ranked(found, matching.Person(email=email), limit)
     if kind == "number":
-        digits = re.sub(r"\D", "", text)
         if len(digits) < 7:
             return [ClientMatch(client=client, score=1.0, reasons=[matching.REASON_CLIENT_NUMBER]) for client in clients.filter(client_number=int(digits))]
         owners = _additional_phone_owners(agency, phone=phone) if phone else _additional_phone_owners(agency, digits=digits)
@@ -290,8 +288,6 @@ def phone_search_statement(agency: Agency, phone: str, status: str | None = None
     """The candidates of a phone search when nothing but the status filters the clients: the agency's unmerged
     clients (of ``status`` when given) whose number is ``phone`` (E.164) or who hold it as an additional number,
     whole, each followed by whether it is an additional number of theirs."""
-    from caseload.clients.models import ClientPhone
-
     alias = router.db_for_read(Client)
     q, p = rawrows.Quoted(Client, alias), rawrows.Quoted(ClientPhone, alias)
     owners = f"SELECT {p['client']} FROM {p.table} WHERE {p['agency']} = %s AND {p['number']} = %s"  # noqa: S608

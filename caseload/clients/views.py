@@ -132,7 +132,9 @@ def client_list(request: HttpRequest) -> HttpResponse:
         # The status alone (the usual case: active clients) keeps name search on its fast path.
         base = clients if filter_form.narrows_beyond_status() else None
         matches = search_clients(request.agency, search, limit=SEARCH_LIMIT, base=base, status=status)
-        select = _batch_select_cell() if has_perm(request, "casework.batch") else None
+        from caseload.casework.batch_views import BATCH_FORM_ID, select_cell
+
+        select = select_cell(BATCH_FORM_ID) if has_perm(request, "casework.batch") else None
         context["results"] = [
             Row(
                 client=match.client,
@@ -185,12 +187,6 @@ def client_list(request: HttpRequest) -> HttpResponse:
         empty_icon="users",
     )
     return table_response(request, "clients/list.html", {**context, "table": table}, table)
-
-
-def _batch_select_cell():
-    from caseload.casework.batch_views import BATCH_FORM_ID, select_cell
-
-    return select_cell(BATCH_FORM_ID)
 
 
 def initials(client: Client) -> str:
