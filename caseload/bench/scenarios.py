@@ -718,10 +718,11 @@ def data_set_kept(agency: Agency) -> Iterator[None]:
             CaseNote._base_manager.filter(pk__gt=marks[CaseNote], agency=agency).delete()
             AuditEvent.objects.filter(Q(agency=agency) | Q(actor_id__in=list(staff)), pk__gt=marks[AuditEvent]).delete()
             AccessLog.objects.filter(pk__gt=marks[AccessLog], username__in=list(staff.values())).delete()
+            theirs = {str(pk) for pk in staff}  # as a session holds the user's id
             made = [
                 session.pk
                 for session in Session.objects.exclude(pk__in=sessions)
-                if str(session.get_decoded().get(SESSION_KEY)) in {str(pk) for pk in staff}
+                if str(session.get_decoded().get(SESSION_KEY)) in theirs
             ]
             Session.objects.filter(pk__in=made).delete()
         data.analyze((*APPENDED_MODELS, Session))

@@ -248,6 +248,23 @@ def search_clients(
     return _ranked_by_name(agency, clients, text, limit, status=status)
 
 
+def _fetched(statement: tuple[str, list[Any]]) -> list[tuple[Any, ...]]:
+    """Every row of a hand-written statement, sent through the driver on the database clients are read from."""
+    with connections[router.db_for_read(Client)].cursor() as cursor:
+        cursor.execute(*statement)
+        return cursor.fetchall()
+
+
+def _unmerged_where(q: rawrows.Quoted, agency: Agency, status: str | None) -> tuple[list[str], list[Any]]:
+    """The conditions (and their parameters) of a fast path's clients: the agency's, merged profiles left out,
+    of ``status`` when given."""
+    where, params = [f"{q['agency']} = %s", f"{q['status']} <> %s"], [agency.pk, Client.Status.MERGED.value]
+    if status:
+        where.append(f"{q['status']} = %s")
+        params.append(status)
+    return where, params
+
+
 # What a candidate of date-of-birth search is ordered by (its name; every candidate scores alike).
 BIRTH_ORDER_FIELDS = ("pk", "given_name", "family_name")
 
@@ -258,11 +275,9 @@ def birth_search_statement(agency: Agency, born: date, status: str | None = None
     alias = router.db_for_read(Client)
     q = rawrows.Quoted(Client, alias)
     birth = Client._meta.get_field("date_of_birth").get_db_prep_value(born, connections[alias])
-    where = [f"{q['agency']} = %s", f"{q['status']} <> %s", f"{q['date_of_birth']} = %s"]
-    params = [agency.pk, Client.Status.MERGED.value, birth]
-    if status:
-        where.append(f"{q['status']} = %s")
-        params.append(status)
+    where, params = _unmerged_where(q, agency, status)
+    where.append(f"{q['date_of_birth']} = %s")
+    params.append(birth)
     sql = f"SELECT {', '.join(q[name] for name in BIRTH_ORDER_FIELDS)} FROM {q.table} WHERE {' AND '.join(where)} LIMIT %s"  # noqa: S608
     return sql, [*params, CANDIDATE_LIMIT]
 
@@ -276,9 +291,7 @@ def _ranked_by_birth(agency: Agency, born: date, limit: int, status: str | None)
     with the ORM and scored was most of the search, and grew with the agency.
     """
     match = matching.score(matching.Person(date_of_birth=born), matching.Person(date_of_birth=born))
-    with connections[router.db_for_read(Client)].cursor() as cursor:
-        cursor.execute(*birth_search_statement(agency, born, status))
-        rows = cursor.fetchall()
+    rows = _fetched(birth_search_statement(agency, born, status))
     rows.sort(key=lambda row: (row[2].casefold(), row[1].casefold(), row[0]))
     loaded = shown_clients(agency, [row[0] for row in rows[:limit]])
     return [ClientMatch(client=loaded[pk], score=match.score, reasons=list(match.reasons)) for pk, *_name in rows[:limit] if pk in loaded]
@@ -291,11 +304,7 @@ def phone_search_statement(agency: Agency, phone: str, status: str | None = None
     alias = router.db_for_read(Client)
     q, p = rawrows.Quoted(Client, alias), rawrows.Quoted(ClientPhone, alias)
     owners = f"SELECT {p['client']} FROM {p.table} WHERE {p['agency']} = %s AND {p['number']} = %s"  # noqa: S608
-    where = [f"{q['agency']} = %s", f"{q['status']} <> %s"]
-    params: list[Any] = [agency.pk, phone, agency.pk, Client.Status.MERGED.value]
-    if status:
-        where.append(f"{q['status']} = %s")
-        params.append(status)
+    where, params = _unmerged_where(q, agency, status)
     # The two ways of holding the number as one set of ids (a UNION: each side read through its own index),
     # where "number = … OR id IN (…)" made PostgreSQL read every client of the agency.
     holders = f"SELECT {q['pk']} FROM {q.table} WHERE {q['agency']} = %s AND {q['phone']} = %s UNION {owners}"  # noqa: S608
@@ -303,18 +312,15 @@ def phone_search_statement(agency: Agency, phone: str, status: str | None = None
         f"SELECT {rawrows.columns(Client, alias)}, {q['pk']} IN ({owners}) FROM {q.table} "  # noqa: S608
         f"WHERE {' AND '.join(where)} AND {q['pk']} IN ({holders}) LIMIT %s"
     )
-    return sql, [*params, agency.pk, phone, agency.pk, phone, CANDIDATE_LIMIT]
+    return sql, [agency.pk, phone, *params, agency.pk, phone, agency.pk, phone, CANDIDATE_LIMIT]
 
 
 def _ranked_by_phone(agency: Agency, phone: str, limit: int, status: str | None) -> list[ClientMatch]:
     """Phone search without filters: ``_ranked``'s scores and order, the candidates read in one statement
     (``phone_search_statement``) instead of a query of the additional numbers and a queryset of the clients,
     each compiled by the ORM for the one or two clients a number usually finds."""
-    alias = router.db_for_read(Client)
-    load = rawrows.loader(Client, alias)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(*phone_search_statement(agency, phone, status))
-        rows = cursor.fetchall()
+    load = rawrows.loader(Client, router.db_for_read(Client))
+    rows = _fetched(phone_search_statement(agency, phone, status))
     candidates = [load(row[:-1]) for row in rows]
     owners = frozenset(client.pk for client, row in zip(candidates, rows, strict=True) if row[-1])
     return _ranked(candidates, matching.Person(phone=phone), limit, phone_owners=owners)
@@ -352,9 +358,7 @@ def _name_candidates(agency: Agency, clients: QuerySet | None, text: str, status
         statement = name_search_statement(agency, text, status)
         if statement is None:
             return []
-        with connections[router.db_for_read(Client)].cursor() as cursor:
-            cursor.execute(*statement)
-            found = cursor.fetchall()
+        found = _fetched(statement)
         if not status:
             return found
     else:
@@ -421,11 +425,8 @@ def shown_clients(agency: Agency, ids: list[int]) -> dict[int, Client]:
     ORM builds it (``rawrows.loader``), at a third of what ``in_bulk`` costs for 25 (no query to compile)."""
     if not ids:
         return {}
-    alias = router.db_for_read(Client)
-    load = rawrows.loader(Client, alias)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(*shown_clients_statement(agency, ids))
-        return {client.pk: client for client in map(load, cursor.fetchall())}
+    load = rawrows.loader(Client, router.db_for_read(Client))
+    return {client.pk: client for client in map(load, _fetched(shown_clients_statement(agency, ids)))}
 
 
 def _agency_clients(agency: Agency) -> QuerySet:

@@ -111,6 +111,9 @@ class Row:
 
 @perm_required(CLIENTS_VIEW)
 def client_list(request: HttpRequest) -> HttpResponse:
+    # A checkbox per client for batch actions (casework.batch_views; the bar is casework/_batch_bar.html).
+    from caseload.casework.batch_views import BATCH_FORM_ID, select_cell, select_column
+
     search = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
     filter_form = ClientFilterForm(request.GET, agency=request.agency, membership=request.membership)
     chosen = filter_form.values()
@@ -132,8 +135,6 @@ def client_list(request: HttpRequest) -> HttpResponse:
         # The status alone (the usual case: active clients) keeps name search on its fast path.
         base = clients if filter_form.narrows_beyond_status() else None
         matches = search_clients(request.agency, search, limit=SEARCH_LIMIT, base=base, status=status)
-        from caseload.casework.batch_views import BATCH_FORM_ID, select_cell
-
         select = select_cell(BATCH_FORM_ID) if has_perm(request, "casework.batch") else None
         context["results"] = [
             Row(
@@ -150,9 +151,6 @@ def client_list(request: HttpRequest) -> HttpResponse:
         context["limited"] = len(matches) >= SEARCH_LIMIT
         return render(request, "clients/list.html", context)
     archived = status == Client.Status.ARCHIVED
-    # A checkbox per client for batch actions (casework.batch_views; the bar is casework/_batch_bar.html).
-    from caseload.casework.batch_views import BATCH_FORM_ID, select_column
-
     table = Table(
         request,
         clients,
