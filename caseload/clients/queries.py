@@ -9,7 +9,7 @@ import heapq
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from functools import reduce
+from functools import cache, reduce
 from operator import add, or_
 from typing import Any
 
@@ -98,6 +98,31 @@ def key_candidates(agency: Agency, text: str) -> QuerySet:
     )
 
 
+# Up to this many typed words, PostgreSQL orders the key lookup's clients by a table of every mask (8 ** words
+# entries: 512 for three words; longer names keep the CASE expressions).
+ORDER_TABLE_WORDS = 3
+
+
+def mask_order_table(words: int) -> tuple[int, ...]:
+    """Each mask of ``words`` words (three bits a word, WEIGHT_BITS) as one number ordering as _key_order orders:
+    how many words it matches, then the sum of each word's strongest weight (at most 4 a word, below 64)."""
+    table = []
+    for mask in range(8 ** words):
+        found = best = 0
+        for shift in range(0, 3 * words, 3):
+            bits = (mask >> shift) & 7
+            found += bits != 0
+            best += next((weight for weight in WEIGHT_BITS if bits & weight), 0)
+        table.append(found * 64 + best)
+    return tuple(table)
+
+
+@cache
+def _mask_order_array(words: int) -> str:
+    """mask_order_table(words) as a PostgreSQL array literal (numbers only), made once."""
+    return "'{" + ",".join(map(str, mask_order_table(words))) + "}'::int[]"
+
+
 def _first_key_sql(agency: Agency, text: str, limit: int = CANDIDATE_LIMIT) -> tuple[str, list[Any]] | None:
     """The SQL and parameters of ``key_candidates(agency, text)[:limit]``, hand-written (see first_key_candidates).
 
@@ -115,18 +140,26 @@ def _first_key_sql(agency: Agency, text: str, limit: int = CANDIDATE_LIMIT) -> t
     q = rawrows.Quoted(ClientSearchKey, alias)
     pairs = [(key, 3 * word) for word, keys in enumerate(matching.query_keys(each) for each in words) for key in keys]
     bit = f"CAST(k.{q['weight']} AS BIGINT) << q.column2"
-    mask = f"BIT_OR({bit})" if connections[alias].vendor == "postgresql" else f"SUM(DISTINCT {bit})"
-    found = " + ".join(f"(CASE WHEN m & {7 << shift} <> 0 THEN 1 ELSE 0 END)" for shift in range(0, 3 * len(words), 3))
-    best = " + ".join(
-        "(CASE " + " ".join(f"WHEN m & {weight << shift} <> 0 THEN {weight}" for weight in WEIGHT_BITS) + " ELSE 0 END)"
-        for shift in range(0, 3 * len(words), 3)
-    )
-    # Identifiers come from the model, quoted; every value is a parameter.
+    postgresql = connections[alias].vendor == "postgresql"
+    mask = f"BIT_OR({bit})" if postgresql else f"SUM(DISTINCT {bit})"
+    if postgresql and len(words) <= ORDER_TABLE_WORDS:
+        # Every mask's place in the order, worked out here, read with one array lookup per client: the CASE
+        # expressions below, two per word for each of the thousands of clients a common name holds, were up to a
+        # fifth of such a search's statement (the median search, a few hundred clients, is unchanged).
+        order = f"({_mask_order_array(len(words))})[m + 1] DESC"
+    else:
+        found = " + ".join(f"(CASE WHEN m & {7 << shift} <> 0 THEN 1 ELSE 0 END)" for shift in range(0, 3 * len(words), 3))
+        best = " + ".join(
+            "(CASE " + " ".join(f"WHEN m & {weight << shift} <> 0 THEN {weight}" for weight in WEIGHT_BITS) + " ELSE 0 END)"
+            for shift in range(0, 3 * len(words), 3)
+        )
+        order = f"({found}) DESC, ({best}) DESC"
+    # Identifiers come from the model, quoted; every value is a parameter (the order table: numbers made here).
     sql = (
         f"SELECT {q['client']} FROM (SELECT k.{q['client']}, {mask} AS m FROM {q.table} k "  # noqa: S608
         f"JOIN (VALUES {', '.join(['(%s, %s)'] * len(pairs))}) AS q ON k.{q['key']} = q.column1 "
         f"WHERE k.{q['agency']} = %s GROUP BY k.{q['client']}) masks "
-        f"ORDER BY ({found}) DESC, ({best}) DESC, {q['client']} LIMIT %s"
+        f"ORDER BY {order}, {q['client']} LIMIT %s"
     )
     return sql, [*(value for pair in pairs for value in pair), agency.pk, limit]
 

@@ -16,10 +16,12 @@ from caseload.clients.models import Client
 from caseload.clients.queries import (
     CANDIDATE_LIMIT,
     MAX_KEY_WORDS,
+    ORDER_TABLE_WORDS,
     WEIGHT_BITS,
     filter_clients,
     first_key_candidates,
     key_candidates,
+    mask_order_table,
     search_clients,
     shown_clients,
 )
@@ -103,6 +105,9 @@ def test_the_hand_written_key_lookup_is_the_orm_one(agency, register):
             "fontaineb",
             "smythe ana",
             "hanna smit",
+            # Three words (the most PostgreSQL orders by its table of masks) and four (the CASE expressions).
+            "hanna smit alisa",
+            "jean luc cote abdi",
             long_text,
         ]:
             expected = list(key_candidates(agency, text)[:CANDIDATE_LIMIT])
@@ -112,6 +117,24 @@ def test_the_hand_written_key_lookup_is_the_orm_one(agency, register):
                     cursor.execute(raw.sql, raw.params)
                     assert [row[0] for row in cursor.fetchall()] == expected[:limit], text
         assert first_key_candidates(agency, "  ") is None
+
+
+@pytest.mark.parametrize("words", range(1, ORDER_TABLE_WORDS + 1))
+def test_the_table_of_masks_orders_by_words_matched_then_their_strongest_weights(words):
+    """Each mask's number in the table orders as _key_order orders: words matched, then each word's strongest weight summed."""
+    table = mask_order_table(words)
+    assert len(table) == 8**words
+    for mask, number in enumerate(table):
+        groups = [(mask >> (3 * word)) & 7 for word in range(words)]
+        found = sum(1 for bits in groups if bits)
+        best = sum(max((weight for weight in WEIGHT_BITS if bits & weight), default=0) for bits in groups)
+        assert best < 64
+        assert number == found * 64 + best
+    # Worked examples: nothing; one word by its sound; one word whole beats one by spelling; two words beat one.
+    if words == 2:
+        assert table[0] == 0 and table[0b000_001] == 65
+        assert table[0b000_100] > table[0b000_010] > table[0b000_001]
+        assert table[0b001_001] > table[0b000_111]
 
 
 def test_every_key_weight_has_its_own_bit_in_the_lookups_mask():
