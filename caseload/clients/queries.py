@@ -420,12 +420,12 @@ def _ranked_by_name(
     # names shown get their reasons.
     scorer = matching.NameScorer(matching.tokens(text))
     candidates = _name_candidates(agency, clients, text, status)
-    scorer.compare(token for row in candidates for token in row[3].split())
-    scored = []
-    for pk, given, family, folded in candidates:
-        score = scorer.score(folded)
-        if score >= matching.MIN_NAME_EVIDENCE:
-            scored.append((score, pk, given, family, folded))
+    scores = scorer.scores([row[3] for row in candidates])
+    scored = [
+        (score, pk, given, family, folded)
+        for score, (pk, given, family, folded) in zip(scores, candidates, strict=True)
+        if score >= matching.MIN_NAME_EVIDENCE
+    ]
     if len(scored) > limit:
         # Only those scoring at least the limit-th best can be shown: the full order (names folded for
         # the ties) is worked out for them alone.

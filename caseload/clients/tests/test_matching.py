@@ -12,9 +12,11 @@ from caseload.clients.matching import (
     REASON_SAME_PHONE,
     REASON_SIMILAR_NAME,
     REASON_SOUNDS_ALIKE,
+    NameScorer,
     Person,
     fold,
     is_likely_duplicate,
+    name_score,
     name_similarities,
     name_similarity,
     normalise_phone,
@@ -145,3 +147,10 @@ FOLDED_NAMES = st.lists(
 def test_name_similarities_are_name_similarity_for_each_name(probe, names):
     """name_similarities is written for speed (an import's duplicate check compares each row with many clients)."""
     assert name_similarities(probe, names) == [name_similarity(probe, name)[0] for name in names]
+
+
+@given(probe=FOLDED_NAMES, names=st.lists(FOLDED_NAMES, max_size=8))
+def test_name_scorers_pass_over_many_names_scores_each_as_name_score(probe, names):
+    """NameScorer.scores is written for speed (name search scores hundreds of candidates for one probe)."""
+    folded = [" ".join(name) for name in names]
+    assert NameScorer(probe).scores(folded) == [name_score(name, probe).score for name in names]

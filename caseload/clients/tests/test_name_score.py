@@ -67,6 +67,9 @@ def test_name_score_is_score_for_a_name_probe(given_name, family_name, preferred
     assert scorer(folded.split()) == fast
     assert scorer(names) == fast
     assert scorer.folded(folded) == fast and scorer.folded(folded) == fast
+    # Its pass over many names (what search runs) gives each the same score, names met before or not.
+    assert NameScorer(tokens(text)).scores([folded, folded]) == [fast.score, fast.score]
+    assert scorer.scores([folded, "", "zz"]) == [fast.score, scorer.score(""), scorer.score("zz")]
 
 
 @given(parts=st.lists(st.text(max_size=12), min_size=3, max_size=3))
