@@ -310,7 +310,8 @@ class NameScorer:
             if score is None:
                 similarity = 0.0
                 if probes and tokens:
-                    # Per probe token, its best similarity among the name's tokens, summed as _scored sums.
+                    # Per probe token, its best similarity among the name's tokens, added up one by one as _scored
+                    # adds them (not sum(): from Python 3.12 it rounds differently, and the scores must stay equal).
                     for value in values[tokens[0]] if len(tokens) == 1 else map(max, *[values[token] for token in tokens]):
                         similarity += value
                     similarity /= probes
