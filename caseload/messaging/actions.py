@@ -5,7 +5,8 @@ task (a rolled-back change sends nothing). ``send_one`` claims a row with one co
 so of two workers given the same message only one sends it; a failure goes back to the queue
 with exponential back-off, and a worker that dies mid-send leaves the row ``sending`` until
 ``recover_stale_sends`` marks it ``uncertain`` for a person to check — never re-sent on its own.
-``dispatch_due`` (run every minute by the scheduler) enqueues retries and lost enqueues.
+``dispatch_due`` (run every minute by the scheduler) enqueues retries and lost enqueues, in tasks
+of several messages each (``send_many``: the same claims and records, one commit a message).
 """
 
 from __future__ import annotations
@@ -282,13 +283,63 @@ def send_one(message_id: int | str) -> str:
 
 
 def _record_sent(message: OutboundMessage, provider_message_id: str, writes: _SendWrites) -> str:
+    writes.mark_sent(*_sent_record(message, provider_message_id))
+    _log_sent(message)
+    return Status.SENT
+
+
+def _sent_record(message: OutboundMessage, provider_message_id: str) -> tuple:
+    """``mark_sent``'s arguments for a message the provider took: when, the provider's id, and its audit event."""
     # The agency by its id: the event needs no query for the agency itself.
     sent = event(
         agency=None, agency_id=message.agency_id, actor=None, action=Action.SEND, obj=message, changes={"status": [Status.SENDING, Status.SENT]}
     )
-    writes.mark_sent(message, timezone.now(), (provider_message_id or "")[:200], sent)
+    return message, timezone.now(), (provider_message_id or "")[:200], sent
+
+
+def _log_sent(message: OutboundMessage) -> None:
     logger.info("Outbox message %s sent (%s) after %s attempt(s)", message.pk, message.channel, message.attempts)
-    return Status.SENT
+
+
+# The most messages one ``send_messages`` task sends: ``dispatch_due`` hands the queue out in tasks of this many, small
+# enough for several workers to share a few dozen messages, large enough that a send is one commit, not two.
+SEND_BATCH = 20
+
+
+def send_many(message_ids: list[int] | list[str]) -> list[str]:
+    """Send each message in turn as ``send_one`` would; the status each ends in, in order.
+
+    One round trip and one commit a message where ``send_one`` takes two: the record of a message sent goes to the
+    database with the claim of the next (``mark_sent_and_claim``), which is what ``send_one`` would commit next
+    anyway. The record is still committed before the next message is delivered, so a worker that dies leaves what
+    ``send_one`` leaves: the message it was delivering ``sending`` (for ``recover_stale_sends``), the rest queued.
+    """
+    ids = [int(pk) for pk in message_ids]
+    writes = _SendWrites.of(connections[router.db_for_write(OutboundMessage)])
+    statuses: list[str] = []
+    pending: tuple | None = None  # the last message sent, not yet recorded
+    with writes.system_context():
+        for pk in ids:
+            if pending is None:
+                message = writes.claim(pk, timezone.now())
+            else:
+                message = writes.mark_sent_and_claim(pending, pk, timezone.now())
+                _log_sent(pending[0])
+                pending = None
+            if message is None:
+                statuses.append("skipped")
+                continue
+            try:
+                provider_message_id = deliver(message)
+            except Exception as exc:
+                statuses.append(_record_failure(message, exc))
+                continue
+            pending = _sent_record(message, provider_message_id)
+            statuses.append(Status.SENT)
+        if pending is not None:
+            writes.mark_sent(*pending)
+            _log_sent(pending[0])
+    return statuses
 
 
 def _record_failure(message: OutboundMessage, exc: Exception) -> str:
@@ -361,7 +412,8 @@ class _SendWrites:
     and due and reads it back (of two workers only one gets the row). ``mark_sent``: one statement (a
     data-modifying WITH) that marks the row sent, if it is still this claim's (also from ``uncertain``:
     a send slower than its lease that did complete is known sent), and inserts its audit event: both or
-    neither, committed on its own. A send is these two round trips and nothing else.
+    neither, committed on its own. A send is these two round trips and nothing else; in a batch
+    (``send_many``), a message's record and the next message's claim are one (``mark_sent_and_claim``).
 
     Both run in the system context (the worker serves every agency). On PostgreSQL each carries it: the
     statement follows ``SET LOCAL <agency setting> = ''`` in the same round trip (several statements in
@@ -438,22 +490,28 @@ class _SendWrites:
         """What a send runs in: no agency scope for the ORM; on PostgreSQL its statements carry the database's side."""
         return scopes_disabled() if self.postgresql else all_agencies()
 
-    def _run(self, cursor, statement: _Statement, params: list[Any], read: bool = False) -> None:
-        """Run the statement in the system context; ``read``: the cursor left on its rows."""
+    def _run(self, cursor, steps: list[tuple[_Statement, list[Any]]], read: bool = False) -> None:
+        """Run the statements (``steps``: each with its parameters) in the system context, in one round trip and one
+        transaction; ``read``: the cursor left on the last one's rows. On SQLite, one statement only."""
         connection = self.connection
+        params = [value for _statement, values in steps for value in values]
+        statements = [statement for statement, _values in steps]
+        before_last = len(steps) - 1
         if not self.postgresql:
+            (statement,) = statements
             cursor.execute(statement.sql, params)
             return
         if not connection.get_autocommit():
             # Inside a caller's transaction: unprepared (a lost prepared statement could not be retried here).
-            self._send(cursor, f"{_SAVE_SCOPE}; {_ENTER_SYSTEM}; {statement.sql}; {_RESTORE_SCOPE}", params, 2 if read else 0)
+            sql = "; ".join(statement.sql for statement in statements)
+            self._send(cursor, f"{_SAVE_SCOPE}; {_ENTER_SYSTEM}; {sql}; {_RESTORE_SCOPE}", params, 2 + before_last if read else 0)
             return
         session = _session(connection)
         if not session.unprepared:
-            prepare = statement.name not in session.prepared
-            batch = f"{statement.prepare}; {_ENTER_SYSTEM}; {statement.execute}" if prepare else f"{_ENTER_SYSTEM}; {statement.execute}"
+            prepares = [statement.prepare for statement in statements if statement.name not in session.prepared]
+            batch = "; ".join([*prepares, _ENTER_SYSTEM, *(statement.execute for statement in statements)])
             try:
-                self._send(cursor, batch, params, (2 if prepare else 1) if read else 0)
+                self._send(cursor, batch, params, len(prepares) + 1 + before_last if read else 0)
             except DatabaseError as exc:
                 if getattr(exc.__cause__, "sqlstate", None) not in _LOST_PREPARED_STATEMENT:
                     raise
@@ -461,9 +519,10 @@ class _SendWrites:
                 logger.warning("Outbox statements unprepared on this database session from now on (%s)", exc)
                 session.unprepared = True
             else:
-                session.prepared.add(statement.name)
+                session.prepared.update(statement.name for statement in statements)
                 return
-        self._send(cursor, f"{_ENTER_SYSTEM}; {statement.sql}", params, 1 if read else 0)
+        sql = "; ".join(statement.sql for statement in statements)
+        self._send(cursor, f"{_ENTER_SYSTEM}; {sql}", params, 1 + before_last if read else 0)
 
     def _send(self, cursor, batch: str, params: list[Any], skip: int) -> None:
         """Several statements in one round trip (the simple query protocol: one transaction outside a caller's),
@@ -479,11 +538,29 @@ class _SendWrites:
         for _skipped in range(skip):
             cursor.nextset()
 
+    def _claim_step(self, pk: int, now: datetime) -> tuple[_Statement, list[Any]]:
+        at = self._time(now)
+        return self.claim_statement, [at, pk, at]
+
+    def _sent_step(self, message: OutboundMessage, sent_at: datetime, provider_message_id: str, sent: AuditEvent):
+        connection = self.connection
+        params = [
+            self._time(sent_at),
+            provider_message_id,
+            message.pk,
+            self._time(message.claimed_at),
+            *(
+                value if prep is None or value is None else prep(value, connection)
+                for field, prep in zip(self.audit_fields, self.audit_preps, strict=True)
+                for value in (field.pre_save(sent, True),)
+            ),
+        ]
+        return self.sent_statements[message.sensitive], params
+
     def claim(self, pk: int, now: datetime) -> OutboundMessage | None:
         """The message, claimed (``sending``, one more attempt), if it was queued and due; else None."""
-        at = self._time(now)
         with self.connection.cursor() as cursor:
-            self._run(cursor, self.claim_statement, [at, pk, at], read=True)
+            self._run(cursor, [self._claim_step(pk, now)], read=True)
             row = cursor.fetchone()
         return None if row is None else self.load(row)
 
@@ -500,19 +577,25 @@ class _SendWrites:
                 ).update(**fields)
                 sent.save(force_insert=True, using=connection.alias)
             return
-        params = [
-            self._time(sent_at),
-            provider_message_id,
-            message.pk,
-            self._time(message.claimed_at),
-            *(
-                value if prep is None or value is None else prep(value, connection)
-                for field, prep in zip(self.audit_fields, self.audit_preps, strict=True)
-                for value in (field.pre_save(sent, True),)
-            ),
-        ]
         with connection.cursor() as cursor:
-            self._run(cursor, self.sent_statements[message.sensitive], params)
+            self._run(cursor, [self._sent_step(message, sent_at, provider_message_id, sent)])
+
+    def mark_sent_and_claim(self, sent: tuple, pk: int, now: datetime) -> OutboundMessage | None:
+        """``mark_sent(*sent)``, then ``claim(pk, now)``: on PostgreSQL outside a transaction, in one round trip and
+        one transaction (one commit where the two took two). Should that fail, nothing of it was written: the record
+        is then written on its own, and the claim tried after it, as the two calls would."""
+        if not self.postgresql or not self.connection.get_autocommit():
+            self.mark_sent(*sent)
+            return self.claim(pk, now)
+        try:
+            with self.connection.cursor() as cursor:
+                self._run(cursor, [self._sent_step(*sent), self._claim_step(pk, now)], read=True)
+                row = cursor.fetchone()
+        except DatabaseError as exc:
+            logger.warning("Outbox message %s: its record and the next claim failed together (%s); again apart", sent[0].pk, exc)
+            self.mark_sent(*sent)
+            return self.claim(pk, now)
+        return None if row is None else self.load(row)
 
 
 def recover_stale_sends(now: datetime | None = None) -> int:
@@ -532,8 +615,8 @@ def recover_stale_sends(now: datetime | None = None) -> int:
 
 
 def dispatch_due(now: datetime | None = None, limit: int = 500) -> int:
-    """Enqueue a send task for each queued row that is due and not already enqueued recently."""
-    from caseload.messaging.tasks import send_message
+    """Enqueue what is queued, due and not already enqueued recently: tasks of up to ``SEND_BATCH`` messages."""
+    from caseload.messaging.tasks import send_messages
 
     with all_agencies():
         now = now or timezone.now()
@@ -545,9 +628,9 @@ def dispatch_due(now: datetime | None = None, limit: int = 500) -> int:
         if not ids:
             return 0
         due.filter(pk__in=ids).update(enqueued_at=now)
-        for index, pk in enumerate(ids):
+        for index in range(0, len(ids), SEND_BATCH):
             try:
-                send_message.enqueue(str(pk))
+                send_messages.enqueue([str(pk) for pk in ids[index : index + SEND_BATCH]])
             except Exception:
                 # Leave the rest for the next run rather than waiting out the redispatch delay.
                 OutboundMessage.objects.filter(pk__in=ids[index:], enqueued_at=now).update(enqueued_at=None)

@@ -34,16 +34,20 @@ class FlakySmsBackend(BaseSmsBackend):
 
 
 class FileAppendingSmsBackend(BaseSmsBackend):
-    """Appends one line per delivery to $CASELOAD_TEST_DELIVERIES, then sleeps $CASELOAD_TEST_SEND_SECONDS.
+    """Appends one line per delivery to $CASELOAD_TEST_DELIVERIES, then sleeps $CASELOAD_TEST_SEND_SECONDS
+    (from the file's $CASELOAD_TEST_HANG_FROM-th line on: by default the first).
 
     The crash test kills a worker during that sleep: the provider "has" the message, the outbox
     has not heard back.
     """
 
     def send(self, to: str, body: str, idempotency_key: str) -> str:
-        with open(os.environ["CASELOAD_TEST_DELIVERIES"], "a") as deliveries:
+        with open(os.environ["CASELOAD_TEST_DELIVERIES"], "a+") as deliveries:
             deliveries.write(f"{idempotency_key} {to}\n")
             deliveries.flush()
             os.fsync(deliveries.fileno())
-        time.sleep(float(os.environ.get("CASELOAD_TEST_SEND_SECONDS", "0")))
+            deliveries.seek(0)
+            delivered = len(deliveries.readlines())
+        if delivered >= int(os.environ.get("CASELOAD_TEST_HANG_FROM", "1")):
+            time.sleep(float(os.environ.get("CASELOAD_TEST_SEND_SECONDS", "0")))
         return f"file-{idempotency_key}"

@@ -17,6 +17,7 @@ from caseload.messaging.actions import (
     queue_sms,
     recover_stale_sends,
     retry_message,
+    send_many,
     send_one,
 )
 from caseload.messaging.models import OutboundMessage
@@ -222,3 +223,36 @@ def test_a_send_marks_the_row_sent_and_writes_its_audit_event_with_it(agency):
         assert sent.changes == {"status": ["sending", "sent"]}
         assert sent.object_repr == str(message)[:200] and sent.created_at >= before
     assert (plain.body, secret.body) == ("Thursday at 10", "")
+
+
+def test_a_batch_sends_each_due_message_once_and_says_what_became_of_each(agency, settings):
+    settings.SMS_BACKEND = "caseload.messaging.tests.backends.FlakySmsBackend"
+    FlakySmsBackend.reset(failures=1)
+    failing, first, later, second = (queue_sms(agency=agency, to=f"+1 514 555 012{n}", body=f"Note {n}") for n in range(4))
+    _update(later, next_attempt_at=timezone.now() + timedelta(hours=1))
+    ids = [failing.pk, first.pk, later.pk, first.pk, 999_999_999, second.pk]
+    assert send_many([str(pk) for pk in ids]) == [Status.QUEUED, Status.SENT, "skipped", "skipped", "skipped", Status.SENT]
+    assert [to for to, _body, _key in FlakySmsBackend.deliveries] == ["+15145550121", "+15145550123"]
+    with all_agencies():
+        statuses = dict(OutboundMessage.objects.values_list("pk", "status"))
+        sends = AuditEvent.objects.filter(action="send", object_type="messaging.outboundmessage")
+        assert sorted(int(pk) for pk in sends.values_list("object_id", flat=True)) == sorted([first.pk, second.pk])
+    assert statuses == {failing.pk: Status.QUEUED, first.pk: Status.SENT, later.pk: Status.QUEUED, second.pk: Status.SENT}
+
+
+def test_the_dispatcher_hands_the_due_queue_out_in_batches(agency, monkeypatch):
+    from caseload.messaging import actions, tasks
+
+    monkeypatch.setattr(actions, "SEND_BATCH", 2)
+    handed_out = []
+
+    class Recorded:
+        enqueue = staticmethod(handed_out.append)
+
+    monkeypatch.setattr(tasks, "send_messages", Recorded)
+    messages = [queue_sms(agency=agency, to="+1 514 555 0123", body=f"Note {n}") for n in range(5)]
+    for message in messages:
+        _update(message, enqueued_at=None)
+    assert dispatch_due() == 5
+    assert handed_out == [[str(messages[0].pk), str(messages[1].pk)], [str(messages[2].pk), str(messages[3].pk)], [str(messages[4].pk)]]
+    assert dispatch_due() == 0  # handed out: not again before the redispatch delay

@@ -1,16 +1,17 @@
 """A send's two writes (the claim; the row marked sent with its audit event): the system context each carries,
-the statements a worker prepares once, and two workers sending the same messages at once."""
+the statements a worker prepares once, a batch's records sent with the next claims, and two workers sending the same
+messages at once."""
 
 import threading
 
 import pytest
 from django.core import mail
-from django.db import connection, connections
+from django.db import DatabaseError, connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from caseload.audit.context import client_ip
 from caseload.audit.models import AuditEvent
-from caseload.messaging.actions import _literal, email_message_id, queue_email, send_one
+from caseload.messaging.actions import _literal, _SendWrites, email_message_id, queue_email, send_many, send_one
 from caseload.messaging.models import OutboundMessage
 from caseload.tenancy.scoping import agency_scope, all_agencies
 
@@ -62,6 +63,20 @@ def test_a_send_from_inside_an_agency_scope_reaches_any_message_and_leaves_the_s
             assert _rows_seen() == 1
     assert _send_events([ours, theirs, system]) == {str(ours.pk): agency.pk, str(theirs.pk): other_agency.pk, str(system.pk): None}
     assert sorted(email.to[0] for email in mail.outbox) == ["person1@example.org", "person2@example.org", "person3@example.org"]
+
+
+@pytest.mark.django_db
+def test_a_batch_inside_a_transaction_sends_each_message_apart_and_leaves_the_scope_as_it_found_it(agency, other_agency):
+    messages = [_email(agency, 1), _email(other_agency, 2), _email(None, 3)]
+    with agency_scope(agency):
+        with CaptureQueriesContext(connection) as queries:
+            assert send_many([message.pk for message in messages]) == [Status.SENT] * 3
+        if POSTGRESQL:
+            # Unprepared, each write in its own round trip (a record and a claim would share a local setting).
+            assert len(queries) == 6
+            assert _rls_setting() == str(agency.pk)
+            assert _rows_seen() == 1
+    assert _send_events(messages) == {str(messages[0].pk): agency.pk, str(messages[1].pk): other_agency.pk, str(messages[2].pk): None}
 
 
 def _send_a_message_with_quotes_and_percent_signs_from_a_request(agency):
@@ -116,6 +131,39 @@ class TestAWorkersConnection:
         assert {"caseload_outbox_claim", "caseload_outbox_sent"} <= self._prepared()
         assert len(_send_events(messages)) == 4
 
+    def test_a_batch_records_each_message_with_the_next_claim_one_round_trip_a_message(self, agency, other_agency):
+        messages = [_email(agency, 1), _email(other_agency, 2), _email(None, 3), _email(agency, 4)]
+        with agency_scope(agency), CaptureQueriesContext(connection) as queries:
+            assert send_many([message.pk for message in messages]) == [Status.SENT] * 4
+            assert _rls_setting() == str(agency.pk)
+        statements = [query["sql"] for query in queries.captured_queries if "caseload_outbox" in query["sql"]]
+        # The first claim; three records each with the next claim; the last record.
+        assert len(statements) == 5
+        assert [sql.count("EXECUTE caseload_outbox_sent") for sql in statements] == [0, 1, 1, 1, 1]
+        assert [sql.count("EXECUTE caseload_outbox_claim") for sql in statements] == [1, 1, 1, 1, 0]
+        assert len(_send_events(messages)) == 4
+        with all_agencies():
+            assert set(OutboundMessage.objects.values_list("status", flat=True)) == {Status.SENT}
+
+    def test_a_record_that_failed_with_the_next_claim_is_written_on_its_own(self, agency, monkeypatch, caplog):
+        messages = [_email(agency, n) for n in range(3)]
+        run = _SendWrites._run
+        failed = []
+
+        def failing_once(self, cursor, steps, read=False):
+            if len(steps) == 2 and not failed:
+                failed.append(steps)
+                raise DatabaseError("the server closed the statement")
+            return run(self, cursor, steps, read)
+
+        monkeypatch.setattr(_SendWrites, "_run", failing_once)
+        assert send_many([message.pk for message in messages]) == [Status.SENT] * 3
+        assert failed and "again apart" in caplog.text
+        assert len(mail.outbox) == 3
+        assert len(_send_events(messages)) == 3
+        with all_agencies():
+            assert set(OutboundMessage.objects.values_list("status", flat=True)) == {Status.SENT}
+
     def test_the_prepared_statements_read_their_row_by_the_primary_key_whatever_the_plan(self, agency):
         """A generic plan (the one PostgreSQL settles on for a statement prepared once and run for every message)
         must not go through the due index: that would read every due message of the queue to find one."""
@@ -154,9 +202,18 @@ class TestAWorkersConnection:
             assert set(OutboundMessage.objects.values_list("status", flat=True)) == {Status.SENT}
 
 
+def _one_by_one(ids: list[int]) -> list[str]:
+    return [send_one(pk) for pk in ids]
+
+
+def _in_batches(ids: list[int]) -> list[str]:
+    return [status for start in range(0, len(ids), 7) for status in send_many(ids[start : start + 7])]
+
+
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_sending_the_same_messages_at_once_send_each_exactly_once(agency, settings):
+@pytest.mark.parametrize("send", [_one_by_one, _in_batches])
+def test_two_workers_sending_the_same_messages_at_once_send_each_exactly_once(agency, settings, send):
     settings.TASKS = NO_TASKS
     messages = [_email(agency if n % 2 else None, n) for n in range(40)]
     outcomes: list[list[str]] = [[], []]
@@ -166,7 +223,7 @@ def test_two_workers_sending_the_same_messages_at_once_send_each_exactly_once(ag
     def worker(n: int, order: list[OutboundMessage]) -> None:
         try:
             start.wait(10)
-            outcomes[n].extend(send_one(message.pk) for message in order)
+            outcomes[n].extend(send([message.pk for message in order]))
         except BaseException as exc:  # reported below, in the test's thread
             errors.append(exc)
         finally:

@@ -63,10 +63,10 @@ def _status(database_url: str, pk: int) -> str:
         return cursor.fetchone()[0]
 
 
-def _wait_for_line(path: Path, process: subprocess.Popen, timeout: float = 20) -> None:
+def _wait_for_line(path: Path, process: subprocess.Popen, timeout: float = 20, lines: int = 1) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if path.exists() and path.read_text().count("\n") >= 1:
+        if path.exists() and path.read_text().count("\n") >= lines:
             return
         if process.poll() is not None:
             pytest.fail(f"the worker exited before sending: {process.stderr.read().decode()}")
@@ -129,3 +129,74 @@ def test_a_worker_killed_mid_send_does_not_cause_a_second_send(agency, settings,
 
     assert deliveries.read_text().splitlines() == [f"{message.uuid} +15145550123"]
     assert _status(database_url, message.pk) == OutboundMessage.Status.UNCERTAIN
+
+
+AFTER_THE_BATCH_CRASH = """
+import json, django
+django.setup()
+from django.core.management import call_command
+from caseload.messaging.actions import dispatch_due, recover_stale_sends
+report = {"uncertain": recover_stale_sends(), "dispatched": dispatch_due()}
+call_command("db_worker", batch=True, reload=False, startup_delay=False, interval=0, verbosity=0)
+print(json.dumps(report))
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_in_a_batch_leaves_what_single_sends_leave(agency, settings, tmp_path):
+    """A ``send_messages`` task records each message with the next one's claim: killed while delivering the second
+    of three, the first is recorded sent, the second left ``sending`` (then uncertain), the third still queued (then
+    sent by the next worker); the provider gets each once."""
+    from django_tasks_db.models import DBTaskResult
+
+    from caseload.messaging.tasks import send_messages
+
+    settings.TASKS = DATABASE_TASKS
+    messages = [queue_sms(agency=agency, to=f"+1514555012{n}", body=f"Reminder {n}") for n in range(3)]
+    DBTaskResult.objects.all().delete()  # their own send tasks lost: the dispatcher's batch sends them
+    send_messages.enqueue([str(message.pk) for message in messages])
+    database_url = _database_url(tmp_path)
+    deliveries = tmp_path / "deliveries.txt"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "caseload.settings",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "crash-test-only",
+        "DEBUG": "false",
+        "TASK_BACKEND": "database",
+        "SMS_BACKEND": "caseload.messaging.tests.backends.FileAppendingSmsBackend",
+        "CASELOAD_TEST_DELIVERIES": str(deliveries),
+        "CASELOAD_TEST_SEND_SECONDS": "60",
+        "CASELOAD_TEST_HANG_FROM": "2",
+        "LOG_LEVEL": "WARNING",
+    }
+    manage = [sys.executable, str(django_settings.BASE_DIR / "manage.py")]
+    worker = subprocess.Popen(
+        [*manage, "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0", "--verbosity", "0"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for_line(deliveries, worker, lines=2)
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        worker.stderr.close()
+    Status = OutboundMessage.Status
+    assert [_status(database_url, message.pk) for message in messages] == [Status.SENT, Status.SENDING, Status.QUEUED]
+
+    after = subprocess.run(
+        [sys.executable, "-c", AFTER_THE_BATCH_CRASH],
+        env={**env, "OUTBOX_SEND_LEASE_SECONDS": "0", "OUTBOX_REDISPATCH_SECONDS": "0", "CASELOAD_TEST_SEND_SECONDS": "0"},
+        cwd=django_settings.BASE_DIR,
+        capture_output=True,
+        timeout=60,
+    )
+    assert after.returncode == 0, after.stderr.decode()
+    assert json.loads(after.stdout.decode().strip().splitlines()[-1]) == {"uncertain": 1, "dispatched": 1}
+    assert deliveries.read_text().splitlines() == [f"{message.uuid} {message.to}" for message in messages]
+    assert [_status(database_url, message.pk) for message in messages] == [Status.SENT, Status.UNCERTAIN, Status.SENT]
