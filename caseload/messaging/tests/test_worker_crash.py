@@ -74,14 +74,9 @@ def _wait_for_line(path: Path, process: subprocess.Popen, timeout: float = 20, l
     pytest.fail("the worker did not send within the time allowed")
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_send_does_not_cause_a_second_send(agency, settings, tmp_path):
-    settings.TASKS = DATABASE_TASKS
-    # Committed, and its send task enqueued in the database task backend on commit.
-    message = queue_sms(agency=agency, to="+15145550123", body="Your appointment is at 10")
-    database_url = _database_url(tmp_path)
-    deliveries = tmp_path / "deliveries.txt"
-    env = {
+def _worker_env(database_url: str, deliveries: Path, **more: str) -> dict[str, str]:
+    """A worker process's environment: the test database, the database task backend, the file-appending SMS backend."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "caseload.settings",
         "DATABASE_URL": database_url,
@@ -91,11 +86,14 @@ def test_a_worker_killed_mid_send_does_not_cause_a_second_send(agency, settings,
         "SMS_BACKEND": "caseload.messaging.tests.backends.FileAppendingSmsBackend",
         "CASELOAD_TEST_DELIVERIES": str(deliveries),
         "CASELOAD_TEST_SEND_SECONDS": "60",
-        "CASELOAD_TEST_MESSAGE_ID": str(message.pk),
         "LOG_LEVEL": "WARNING",
+        **more,
     }
-    manage = [sys.executable, str(django_settings.BASE_DIR / "manage.py")]
 
+
+def _kill_a_worker_once_delivered(env: dict[str, str], deliveries: Path, lines: int = 1) -> None:
+    """A task worker (``manage.py db_worker``), killed with SIGKILL once ``lines`` deliveries are in the file."""
+    manage = [sys.executable, str(django_settings.BASE_DIR / "manage.py")]
     worker = subprocess.Popen(
         [*manage, "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0", "--verbosity", "0"],
         env=env,
@@ -103,7 +101,7 @@ def test_a_worker_killed_mid_send_does_not_cause_a_second_send(agency, settings,
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_for_line(deliveries, worker)
+        _wait_for_line(deliveries, worker, lines=lines)
         # The provider has the message; the worker dies before it can record that.
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
@@ -113,6 +111,17 @@ def test_a_worker_killed_mid_send_does_not_cause_a_second_send(agency, settings,
             worker.wait()
         worker.stderr.close()
     assert worker.returncode == -signal.SIGKILL
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_send_does_not_cause_a_second_send(agency, settings, tmp_path):
+    settings.TASKS = DATABASE_TASKS
+    # Committed, and its send task enqueued in the database task backend on commit.
+    message = queue_sms(agency=agency, to="+15145550123", body="Your appointment is at 10")
+    database_url = _database_url(tmp_path)
+    deliveries = tmp_path / "deliveries.txt"
+    env = _worker_env(database_url, deliveries, CASELOAD_TEST_MESSAGE_ID=str(message.pk))
+    _kill_a_worker_once_delivered(env, deliveries)
     assert _status(database_url, message.pk) == OutboundMessage.Status.SENDING
 
     # Recovery with the lease already over, the dispatcher, the task redelivered, a new worker.
@@ -157,35 +166,8 @@ def test_a_worker_killed_in_a_batch_leaves_what_single_sends_leave(agency, setti
     send_messages.enqueue([str(message.pk) for message in messages])
     database_url = _database_url(tmp_path)
     deliveries = tmp_path / "deliveries.txt"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "caseload.settings",
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "crash-test-only",
-        "DEBUG": "false",
-        "TASK_BACKEND": "database",
-        "SMS_BACKEND": "caseload.messaging.tests.backends.FileAppendingSmsBackend",
-        "CASELOAD_TEST_DELIVERIES": str(deliveries),
-        "CASELOAD_TEST_SEND_SECONDS": "60",
-        "CASELOAD_TEST_HANG_FROM": "2",
-        "LOG_LEVEL": "WARNING",
-    }
-    manage = [sys.executable, str(django_settings.BASE_DIR / "manage.py")]
-    worker = subprocess.Popen(
-        [*manage, "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0", "--verbosity", "0"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        _wait_for_line(deliveries, worker, lines=2)
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
-        worker.stderr.close()
+    env = _worker_env(database_url, deliveries, CASELOAD_TEST_HANG_FROM="2")
+    _kill_a_worker_once_delivered(env, deliveries, lines=2)
     Status = OutboundMessage.Status
     assert [_status(database_url, message.pk) for message in messages] == [Status.SENT, Status.SENDING, Status.QUEUED]
 
