@@ -2,16 +2,20 @@
 
 For the few hot statements that skip the ORM's compiler (name search's shown clients, the outbox's
 claim): the row goes through each column's database converters (JSON, dates on SQLite, ...) and then
-``Model.from_db``, as ``QuerySet`` iteration does; nothing is deferred.
+``Model.from_db``, as ``QuerySet`` iteration does; nothing is deferred. ``Template``: a queryset's
+statement compiled once, with holes for SQL compiled per call, read as iterating the queryset reads it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connections
-from django.db.models import Model
+from django.db.models import Model, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.query import get_related_populators
 
 
 class Quoted:
@@ -68,3 +72,71 @@ def loader(model: type[Model], alias: str) -> Callable[[Sequence[Any]], Model]:
 
     cache[model] = load
     return load
+
+
+def hole(name: str) -> RawSQL:
+    """A place in a ``Template``'s queryset for SQL given on each call: ``name``, a plain word, stands in for it."""
+    if not name.isidentifier():
+        raise ValueError(f"not a plain word: {name!r}")
+    return RawSQL(name, [])  # noqa: S611 (a plain word, replaced before the statement is sent)
+
+
+class Template:
+    """``queryset``'s statement, compiled once, with its ``hole``s filled on each call by SQL compiled then.
+
+    For a statement whose shape never changes but for a part that does (counted()'s rows: "these ids, in this
+    order, with their clients"): the ORM builds and compiles it once, and each call costs a string join.
+    ``rows`` builds the instances as iterating the queryset does (its select_related objects, its annotations);
+    querysets with prefetching or known related objects are not for it. Compiling it on one connection, keep it
+    with that connection (the compiler holds it).
+    """
+
+    def __init__(self, queryset: QuerySet, holes: Sequence[str]) -> None:
+        if queryset._prefetch_related_lookups or queryset._known_related_objects:
+            raise ValueError("a Template reads no prefetched or known related objects")
+        self.alias = queryset.db
+        self.compiler = queryset.query.get_compiler(self.alias)
+        sql, params = self.compiler.as_sql()
+        # The statement's text between its holes, each piece with its own parameters (%s; %% is a percent sign).
+        self.parts = re.split("(" + "|".join(re.escape(name) for name in holes) + ")", sql)
+        self.holes = frozenset(holes)
+        self.params: list[list[Any]] = []
+        taken = 0
+        for part in self.parts:
+            count = 0 if part in self.holes else part.replace("%%", "").count("%s")
+            self.params.append(list(params[taken : taken + count]))
+            taken += count
+        if taken != len(params) or not self.holes & set(self.parts):
+            raise ValueError("the statement's parameters or holes could not be placed")
+        select, klass_info = self.compiler.select, self.compiler.klass_info
+        fields = klass_info["select_fields"]
+        self.model, self.start, self.end = klass_info["model"], fields[0], fields[-1] + 1
+        self.names = [column[0].target.attname for column in select[self.start : self.end]]
+        self.related = get_related_populators(klass_info, select, self.alias)
+        self.annotations = list(self.compiler.annotation_col_map.items())
+
+    def statement(self, filled: dict[str, tuple[str, Sequence[Any]]]) -> tuple[str, list[Any]]:
+        """The statement with each hole's SQL and parameters in its place."""
+        sql, params = [], []
+        for part, own in zip(self.parts, self.params, strict=True):
+            if part in self.holes:
+                part, own = filled[part]
+            sql.append(part)
+            params.extend(own)
+        return "".join(sql), params
+
+    def rows(self, filled: dict[str, tuple[str, Sequence[Any]]]) -> list[Model]:
+        """The instances the statement reads, with its holes filled."""
+        compiler, alias = self.compiler, self.alias
+        with connections[alias].cursor() as cursor:
+            cursor.execute(*self.statement(filled))
+            fetched = cursor.fetchall()
+        found = []
+        for row in compiler.results_iter([fetched]):
+            instance = self.model.from_db(alias, self.names, row[self.start : self.end])
+            for populator in self.related:
+                populator.populate(row, instance)
+            for name, position in self.annotations:
+                setattr(instance, name, row[position])
+            found.append(instance)
+        return found
