@@ -74,6 +74,18 @@ def loader(model: type[Model], alias: str) -> Callable[[Sequence[Any]], Model]:
     return load
 
 
+def template(alias: str, key: Any, holes: Sequence[str], build: Callable[[], QuerySet]) -> Template:
+    """The ``Template`` of ``build()``'s queryset with these holes, made once per connection and ``key`` (what
+    shapes the statement), and kept with the connection."""
+    cache = connections[alias].__dict__.setdefault("_caseload_templates", {})
+    found = cache.get(key)
+    if found is None:
+        if len(cache) >= 256:  # a few dozen shapes in all; never more than this
+            cache.clear()
+        found = cache[key] = Template(build(), holes)
+    return found
+
+
 def hole(name: str) -> RawSQL:
     """A place in a ``Template``'s queryset for SQL given on each call: ``name``, a plain word, stands in for it."""
     if not name.isidentifier():

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 
+from django.db import router
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
+from caseload import rawrows
 from caseload.tenancy.models import Membership
 from caseload.tenancy.scoping import agency_scope
 
@@ -12,18 +16,32 @@ AGENCY_HEADER = "HTTP_X_AGENCY"
 
 
 def active_memberships(user) -> list[Membership]:
+    """The user's active memberships with their agency and role, by agency name (read once per request).
+
+    Read on every request: the statement is compiled once per connection (rawrows.Template), the user's id
+    its one hole."""
     if not user.is_authenticated:
         return []
     cached = getattr(user, "_caseload_memberships", None)
     if cached is None:
-        cached = list(
-            Membership.objects.with_scopes_disabled()
-            .filter(user=user, is_active=True)
-            .select_related("agency", "role")
-            .order_by("agency__name")
-        )
+        alias = router.db_for_read(Membership)
+        template = rawrows.template(alias, "active_memberships", [_USER], partial(_memberships, alias))
+        cached = template.rows({_USER: ("%s", [user.pk])})
         user._caseload_memberships = cached
     return cached
+
+
+_USER = "caseload_membership_user"
+
+
+def _memberships(alias: str) -> QuerySet:
+    return (
+        Membership.objects.db_manager(alias)
+        .with_scopes_disabled()
+        .filter(user_id__in=rawrows.hole(_USER), is_active=True)
+        .select_related("agency", "role")
+        .order_by("agency__name")
+    )
 
 
 def choose_membership(request: HttpRequest, memberships: list[Membership]) -> Membership | None:

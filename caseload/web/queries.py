@@ -195,13 +195,9 @@ def _rows_template(queryset: QuerySet, names: tuple[str, ...]) -> rawrows.Templa
     and the totals' statements, which hold the filters, are compiled on every call."""
     alias = queryset.db
     query = queryset.query
-    key = (queryset.model, tuple(query.order_by), _frozen(query.select_related), names)
-    cache = connections[alias].__dict__.setdefault("_caseload_counted_rows", {})
-    try:
-        template = cache.get(key)
-    except TypeError:  # an order by an expression that cannot be a key: compiled for this call alone
-        key, template = None, None
-    if template is None:
+    key = ("counted", queryset.model, tuple(query.order_by), _frozen(query.select_related), names)
+
+    def build() -> QuerySet:
         quote = connections[alias].ops.quote_name
         rows = (
             QuerySet(model=queryset.model, using=alias)
@@ -210,12 +206,13 @@ def _rows_template(queryset: QuerySet, names: tuple[str, ...]) -> rawrows.Templa
             .annotate(**{name: RawSQL(f"SELECT counted.{quote(name)} FROM ({_TOTALS}) counted", []) for name in names})  # noqa: S611, S608
         )
         rows.query.select_related = query.select_related
-        template = rawrows.Template(rows, (_FIRST, _TOTALS))
-        if key is not None:
-            if len(cache) >= 256:  # a few dozen shapes in all; never more than this
-                cache.clear()
-            cache[key] = template
-    return template
+        return rows
+
+    try:
+        hash(key)
+    except TypeError:  # an order by an expression that cannot be a key: compiled for this call alone
+        return rawrows.Template(build(), (_FIRST, _TOTALS))
+    return rawrows.template(alias, key, (_FIRST, _TOTALS), build)
 
 
 def _frozen(select_related: bool | dict) -> Any:

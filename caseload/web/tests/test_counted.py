@@ -63,7 +63,7 @@ def _as_the_orm_reads_it(queryset, limit):
 
 
 def test_counted_reads_what_the_orm_reads_and_compiles_its_rows_statement_once_per_shape(agency, members, tasks):
-    connections["default"].__dict__.pop("_caseload_counted_rows", None)
+    connections["default"].__dict__.pop("_caseload_templates", None)
     with agency_scope(agency):
         for member, limit in ((members[0], 5), (members[1], 5), (members[0], 3)):
             expected_totals, expected = _as_the_orm_reads_it(_section(agency, member), limit)
@@ -78,7 +78,7 @@ def test_counted_reads_what_the_orm_reads_and_compiles_its_rows_statement_once_p
             assert [(row.total_rows, row.early) for row in rows] == [(expected_totals["total_rows"], expected_totals["early"])] * len(rows)
     assert counts["total_rows"] == 8 and 0 < counts["early"] < 8
     # Other members, other limits: other parameters in the same statement.
-    assert len(connections["default"].__dict__["_caseload_counted_rows"]) == 1
+    assert [key[0] for key in connections["default"].__dict__["_caseload_templates"]].count("counted") == 1
 
 
 def test_counted_of_nothing_is_zero_and_no_rows(agency, members):
@@ -88,12 +88,12 @@ def test_counted_of_nothing_is_zero_and_no_rows(agency, members):
 
 def test_an_order_that_cannot_be_a_key_is_compiled_for_its_call_alone(agency, members, tasks, monkeypatch):
     monkeypatch.setattr(queries, "_frozen", lambda select_related: [select_related])  # a list: no key
-    connections["default"].__dict__.pop("_caseload_counted_rows", None)
+    connections["default"].__dict__.pop("_caseload_templates", None)
     with agency_scope(agency):
         counts, rows = counted(_section(agency, members[1]))
         expected_totals, expected = _as_the_orm_reads_it(_section(agency, members[1]), 5)
     assert counts == {"total_rows": 3} and [row.pk for row in rows] == [row.pk for row in expected]
-    assert connections["default"].__dict__["_caseload_counted_rows"] == {}
+    assert "counted" not in [key[0] for key in connections["default"].__dict__.get("_caseload_templates", {})]
 
 
 def test_a_template_places_each_holes_sql_and_parameters_among_its_own(agency, members, tasks):
