@@ -584,18 +584,16 @@ class _SendWrites:
         """``mark_sent(*sent)``, then ``claim(pk, now)``: on PostgreSQL outside a transaction, in one round trip and
         one transaction (one commit where the two took two). Should that fail, nothing of it was written: the record
         is then written on its own, and the claim tried after it, as the two calls would."""
-        if not self.postgresql or not self.connection.get_autocommit():
-            self.mark_sent(*sent)
-            return self.claim(pk, now)
-        try:
-            with self.connection.cursor() as cursor:
-                self._run(cursor, [self._sent_step(*sent), self._claim_step(pk, now)], read=True)
-                row = cursor.fetchone()
-        except DatabaseError as exc:
-            logger.warning("Outbox message %s: its record and the next claim failed together (%s); again apart", sent[0].pk, exc)
-            self.mark_sent(*sent)
-            return self.claim(pk, now)
-        return None if row is None else self.load(row)
+        if self.postgresql and self.connection.get_autocommit():
+            try:
+                with self.connection.cursor() as cursor:
+                    self._run(cursor, [self._sent_step(*sent), self._claim_step(pk, now)], read=True)
+                    row = cursor.fetchone()
+                return None if row is None else self.load(row)
+            except DatabaseError as exc:
+                logger.warning("Outbox message %s: its record and the next claim failed together (%s); again apart", sent[0].pk, exc)
+        self.mark_sent(*sent)
+        return self.claim(pk, now)
 
 
 def recover_stale_sends(now: datetime | None = None) -> int:

@@ -13,6 +13,7 @@ from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Que
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
+from django.utils.hashable import make_hashable
 from django.utils.translation import gettext_lazy
 
 from caseload import rawrows
@@ -195,7 +196,8 @@ def _rows_template(queryset: QuerySet, names: tuple[str, ...]) -> rawrows.Templa
     and the totals' statements, which hold the filters, are compiled on every call."""
     alias = queryset.db
     query = queryset.query
-    key = ("counted", queryset.model, tuple(query.order_by), _frozen(query.select_related), names)
+    # select_related: False, True, or nested dicts of field names (made_hashable: nested tuples).
+    key = ("counted", queryset.model, tuple(query.order_by), make_hashable(query.select_related), names)
 
     def build() -> QuerySet:
         quote = connections[alias].ops.quote_name
@@ -213,13 +215,6 @@ def _rows_template(queryset: QuerySet, names: tuple[str, ...]) -> rawrows.Templa
     except TypeError:  # an order by an expression that cannot be a key: compiled for this call alone
         return rawrows.Template(build(), (_FIRST, _TOTALS))
     return rawrows.template(alias, key, (_FIRST, _TOTALS), build)
-
-
-def _frozen(select_related: bool | dict) -> Any:
-    """A queryset's select_related (False, True, or nested dicts of field names) as a key."""
-    if isinstance(select_related, dict):
-        return tuple(sorted((name, _frozen(nested)) for name, nested in select_related.items()))
-    return select_related
 
 
 def assigned_to_me(membership: Membership, client_field: str = "client_id") -> Exists:

@@ -87,7 +87,7 @@ def test_counted_of_nothing_is_zero_and_no_rows(agency, members):
 
 
 def test_an_order_that_cannot_be_a_key_is_compiled_for_its_call_alone(agency, members, tasks, monkeypatch):
-    monkeypatch.setattr(queries, "_frozen", lambda select_related: [select_related])  # a list: no key
+    monkeypatch.setattr(queries, "make_hashable", lambda select_related: [select_related])  # a list: no key
     connections["default"].__dict__.pop("_caseload_templates", None)
     with agency_scope(agency):
         counts, rows = counted(_section(agency, members[1]))
