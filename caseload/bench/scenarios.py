@@ -582,7 +582,7 @@ def _send(ids: list[int]) -> None:
 
 
 def _worker(work: Callable[[list[int]], None], ids: list[int], ready, go) -> None:
-    """A worker: connect, wait for the start, do its share (``_send``: as its task worker would)."""
+    """A worker: connect, wait for the start, ``work`` through its share of the ids."""
     gc.collect()
     _fresh_connection()
     ready.set()

@@ -267,25 +267,10 @@ def send_one(message_id: int | str) -> str:
     cancelled, or is not due yet). Run it outside a transaction (tasks do): the claim must be
     committed before the provider is called, so that a crash leaves the row ``sending``.
     A send is two round trips to the database, each committed on its own: the claim, and the row
-    marked sent with its audit event (see ``_SendWrites``).
+    marked sent with its audit event (see ``_SendWrites``): ``send_many`` of this one message.
     """
-    pk = int(message_id)
-    writes = _SendWrites.of(connections[router.db_for_write(OutboundMessage)])
-    with writes.system_context():
-        message = writes.claim(pk, timezone.now())
-        if message is None:
-            return "skipped"
-        try:
-            provider_message_id = deliver(message)
-        except Exception as exc:
-            return _record_failure(message, exc)
-        return _record_sent(message, provider_message_id, writes)
-
-
-def _record_sent(message: OutboundMessage, provider_message_id: str, writes: _SendWrites) -> str:
-    writes.mark_sent(*_sent_record(message, provider_message_id))
-    _log_sent(message)
-    return Status.SENT
+    (status,) = send_many([message_id])
+    return status
 
 
 def _sent_record(message: OutboundMessage, provider_message_id: str) -> tuple:
